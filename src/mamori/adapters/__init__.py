@@ -1,0 +1,1 @@
+"""All I/O lives here: storage engines, analytics engines, feeds, signing, notification."""

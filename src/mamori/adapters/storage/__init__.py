@@ -1,0 +1,1 @@
+"""Relational storage: one schema (SQLAlchemy Core), two engines (SQLite embedded, PostgreSQL at scale)."""

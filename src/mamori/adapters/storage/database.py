@@ -1,0 +1,68 @@
+"""Engine construction and transactions for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from mamori.errors import InvalidInput, Unsupported
+
+
+class Database:
+    """One engine; ``begin()`` is the unit of work: everything inside commits together or not at all."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        try:
+            parsed = make_url(url)
+        except Exception as e:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
+            raise InvalidInput(f"not a database URL: {e}", where="MAMORI_DATABASE_URL") from e
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        elif self.dialect == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            try:
+                import psycopg  # noqa: F401
+            except ImportError as e:
+                raise Unsupported(
+                    "PostgreSQL needs the psycopg driver: pip install 'mamori[postgres]'", where="MAMORI_DATABASE_URL"
+                ) from e
+            kwargs["pool_pre_ping"] = True
+        else:
+            raise Unsupported(f"database engine {self.dialect!r} is not supported (sqlite, postgresql)")
+        self.engine: Engine = create_engine(parsed, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA cache_size=-65536")
+    cur.close()

@@ -1,0 +1,495 @@
+"""SQL store of STIX 2.1 objects (SQLite and PostgreSQL): versions, indexes, clearance-filtered queries.
+
+Every read takes a ``Clearance`` and applies it in the WHERE clause (``visible``), so counts, pages and graph
+neighbours never include what the viewer may not see. Links between objects (relationships, sightings, container
+``object_refs``) raise the linking object's ``ref_tlp`` to the highest TLP of what it points to, so that a
+TLP:CLEAR relationship cannot reveal the id of a TLP:RED object.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+
+from mamori.adapters.storage.schema import (
+    agreement_collections,
+    collection_entries,
+    disclosures,
+    indicator_values,
+    sharing_agreements,
+    stix_objects,
+    stix_refs,
+    taxii_collections,
+)
+from mamori.errors import InvalidInput
+from mamori.intel.model import (
+    UNMARKED,
+    ObjectRow,
+    Clearance,
+    Edge,
+    IndicatorHit,
+    ObjectSummary,
+    SearchQuery,
+)
+
+CHUNK = 500
+
+
+def visible(table: Any, clearance: Clearance) -> ColumnElement[bool]:
+    """The clearance as SQL over a table with ``tlp``, ``ref_tlp`` and ``ref_unmarked`` columns."""
+    if clearance.max_tlp < 0:
+        return false()
+    own_ok = and_(table.c.tlp >= 0, table.c.tlp <= clearance.max_tlp)
+    if clearance.unmarked_visible:
+        own_ok = or_(own_ok, table.c.tlp == UNMARKED)
+    cond = and_(own_ok, table.c.ref_tlp <= clearance.max_tlp)
+    if not clearance.unmarked_visible:
+        cond = and_(cond, table.c.ref_unmarked == false())
+    return cond
+
+
+def _chunks(items: Sequence[Any], n: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def summary_of(m: Any, unmarked_as: int) -> ObjectSummary:
+    labels = json.loads(m["labels"]) if m["labels"] else []
+    return ObjectSummary(
+        stix_id=m["stix_id"], type=m["type"], version=m["version"], name=m["name"],
+        tlp=unmarked_as if m["tlp"] == UNMARKED else m["tlp"], revoked=bool(m["revoked"]),
+        date_added=m["date_added"], labels=tuple(labels), valid_until=m["valid_until"], confidence=m["confidence"],
+    )
+
+
+_SUMMARY_COLS = (
+    stix_objects.c.pk, stix_objects.c.stix_id, stix_objects.c.type, stix_objects.c.version, stix_objects.c.name,
+    stix_objects.c.tlp, stix_objects.c.revoked, stix_objects.c.date_added, stix_objects.c.labels,
+    stix_objects.c.valid_until, stix_objects.c.confidence,
+)
+
+
+class SqlIntelStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # --- writes ------------------------------------------------------------------------------------------
+    def existing_versions(self, stix_ids: Iterable[str]) -> dict[str, dict[str, tuple[int, str]]]:
+        """stix_id → {version: (pk, content_hash)} for the given ids."""
+        out: dict[str, dict[str, tuple[int, str]]] = {}
+        ids = sorted(set(stix_ids))
+        for part in _chunks(ids):
+            q = select(stix_objects.c.stix_id, stix_objects.c.version, stix_objects.c.pk, stix_objects.c.content_hash)
+            for sid, ver, pk, h in self.conn.execute(q.where(stix_objects.c.stix_id.in_(part))):
+                out.setdefault(sid, {})[ver] = (pk, h)
+        return out
+
+    def tlp_of_ids(self, stix_ids: Iterable[str]) -> dict[str, int]:
+        """Own TLP of the latest version of each known id (UNMARKED where unmarked)."""
+        out: dict[str, int] = {}
+        ids = sorted(set(stix_ids))
+        for part in _chunks(ids):
+            q = select(stix_objects.c.stix_id, stix_objects.c.tlp).where(
+                stix_objects.c.stix_id.in_(part), stix_objects.c.is_latest == true()
+            )
+            out.update({sid: t for sid, t in self.conn.execute(q)})
+        return out
+
+    def insert_objects(
+        self, rows: Sequence[ObjectRow], date_added: str, ref_levels: dict[str, tuple[int, bool]]
+    ) -> dict[tuple[str, str], int]:
+        """Insert new versions (caller removed duplicates); returns (stix_id, version) → pk."""
+        if not rows:
+            return {}
+        payload = [
+            {
+                "stix_id": r.stix_id, "type": r.type, "spec_version": r.spec_version, "version": r.version,
+                "created": r.created, "modified": r.modified, "revoked": r.revoked, "valid_from": r.valid_from,
+                "valid_until": r.valid_until, "confidence": r.confidence, "tlp": r.tlp,
+                "ref_tlp": ref_levels.get(r.stix_id, (UNMARKED, False))[0],
+                "ref_unmarked": ref_levels.get(r.stix_id, (UNMARKED, False))[1],
+                "name": r.name, "labels": r.labels, "search_text": r.search_text, "is_latest": False,
+                "date_added": date_added, "content_hash": r.content_hash, "raw": r.raw,
+            }
+            for r in rows
+        ]
+        self.conn.execute(stix_objects.insert(), payload)
+        pks: dict[tuple[str, str], int] = {}
+        wanted = {(r.stix_id, r.version) for r in rows}
+        for part in _chunks(sorted({r.stix_id for r in rows})):
+            q = select(stix_objects.c.stix_id, stix_objects.c.version, stix_objects.c.pk).where(
+                stix_objects.c.stix_id.in_(part)
+            )
+            for sid, ver, pk in self.conn.execute(q):
+                if (sid, ver) in wanted:
+                    pks[(sid, ver)] = pk
+        return pks
+
+    def refresh_latest(self, stix_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """Recompute ``is_latest`` for these ids; returns stix_id → (pk, version) of the latest."""
+        latest: dict[str, tuple[int, str]] = {}
+        ids = sorted(set(stix_ids))
+        for part in _chunks(ids):
+            q = select(stix_objects.c.stix_id, stix_objects.c.version, stix_objects.c.pk).where(
+                stix_objects.c.stix_id.in_(part)
+            )
+            for sid, ver, pk in self.conn.execute(q):
+                if sid not in latest or ver > latest[sid][1]:
+                    latest[sid] = (pk, ver)
+        if not latest:
+            return latest
+        self.conn.execute(
+            update(stix_objects)
+            .where(stix_objects.c.stix_id == bindparam("sid"), stix_objects.c.is_latest == true(),
+                   stix_objects.c.pk != bindparam("lpk"))
+            .values(is_latest=False)
+            .execution_options(synchronize_session=False),
+            [{"sid": sid, "lpk": pk} for sid, (pk, _v) in latest.items()],
+        )
+        self.conn.execute(
+            update(stix_objects).where(stix_objects.c.pk == bindparam("lpk")).values(is_latest=True),
+            [{"lpk": pk} for pk, _v in latest.values()],
+        )
+        return latest
+
+    def replace_indexes(self, latest_rows: Sequence[tuple[int, ObjectRow]]) -> None:
+        """Indicator values and links follow the latest version of each object."""
+        if not latest_rows:
+            return
+        ids = [r.stix_id for _pk, r in latest_rows]
+        for part in _chunks(ids):
+            self.conn.execute(indicator_values.delete().where(indicator_values.c.stix_id.in_(part)))
+            self.conn.execute(stix_refs.delete().where(stix_refs.c.via_id.in_(part)))
+        values = [
+            {"object_pk": pk, "stix_id": r.stix_id, "kind": k, "value": v, "ip_lo": lo, "ip_hi": hi}
+            for pk, r in latest_rows
+            for (k, v, lo, hi) in r.values
+        ]
+        if values:
+            self.conn.execute(indicator_values.insert(), values)
+        refs = [
+            {"src_id": s, "dst_id": d, "ref_type": t, "via_id": r.stix_id}
+            for _pk, r in latest_rows
+            for (s, d, t) in r.refs
+        ]
+        if refs:
+            self.conn.execute(stix_refs.insert(), refs)
+
+    def raise_referrers(self, levels: dict[str, int]) -> None:
+        """Objects that link to these ids inherit their TLP (TLP only ratchets up: fail closed)."""
+        if not levels:
+            return
+        via_max: dict[str, tuple[int, bool]] = {}
+        ids = sorted(levels)
+        for part in _chunks(ids):
+            q = select(stix_refs.c.via_id, stix_refs.c.src_id, stix_refs.c.dst_id).where(
+                or_(stix_refs.c.dst_id.in_(part), stix_refs.c.src_id.in_(part))
+            )
+            for via, src, dst in self.conn.execute(q):
+                for end in (src, dst):
+                    if end in levels and end != via:
+                        lvl = levels[end]
+                        cur = via_max.get(via, (UNMARKED, False))
+                        via_max[via] = (max(cur[0], lvl), cur[1] or lvl == UNMARKED)
+        if not via_max:
+            return
+        params = [{"vid": v, "lvl": lvl, "um": um} for v, (lvl, um) in via_max.items()]
+        for table in (stix_objects, collection_entries):
+            self.conn.execute(
+                update(table)
+                .where(table.c.stix_id == bindparam("vid"))
+                .values(
+                    ref_tlp=case((table.c.ref_tlp < bindparam("lvl"), bindparam("lvl")), else_=table.c.ref_tlp),
+                    ref_unmarked=or_(table.c.ref_unmarked, bindparam("um")),
+                ),
+                params,
+            )
+
+    # --- collections -------------------------------------------------------------------------------------
+    def add_entries(self, collection_id: str, items: Sequence[tuple[int, str, str, str, str, int]], date_added: str) -> int:
+        """Add (pk, stix_id, type, version, spec_version, tlp) to a collection, skipping those already there."""
+        if not items:
+            return 0
+        present: set[int] = set()
+        for part in _chunks([i[0] for i in items]):
+            q = select(collection_entries.c.object_pk).where(
+                collection_entries.c.collection_id == collection_id, collection_entries.c.object_pk.in_(part)
+            )
+            present.update(pk for (pk,) in self.conn.execute(q))
+        new = [i for i in items if i[0] not in present]
+        if not new:
+            return 0
+        ref_levels: dict[int, tuple[int, bool]] = {}
+        for part in _chunks([i[0] for i in new]):
+            q = select(stix_objects.c.pk, stix_objects.c.ref_tlp, stix_objects.c.ref_unmarked).where(
+                stix_objects.c.pk.in_(part)
+            )
+            ref_levels.update({pk: (rt, bool(ru)) for pk, rt, ru in self.conn.execute(q)})
+        self.conn.execute(
+            collection_entries.insert(),
+            [
+                {
+                    "collection_id": collection_id, "object_pk": pk, "stix_id": sid, "type": typ, "version": ver,
+                    "spec_version": sv, "date_added": date_added, "tlp": tlp, "ref_tlp": ref_levels[pk][0],
+                    "ref_unmarked": ref_levels[pk][1], "is_latest": False, "is_first": False,
+                }
+                for pk, sid, typ, ver, sv, tlp in new
+            ],
+        )
+        self.refresh_entry_flags(collection_id, {i[1] for i in new})
+        return len(new)
+
+    def refresh_entry_flags(self, collection_id: str, stix_ids: Iterable[str]) -> None:
+        ids = sorted(set(stix_ids))
+        flags: list[dict[str, Any]] = []
+        for part in _chunks(ids):
+            q = select(collection_entries.c.seq, collection_entries.c.stix_id, collection_entries.c.version).where(
+                collection_entries.c.collection_id == collection_id, collection_entries.c.stix_id.in_(part)
+            )
+            by_id: dict[str, list[tuple[str, int]]] = {}
+            for seq, sid, ver in self.conn.execute(q):
+                by_id.setdefault(sid, []).append((ver, seq))
+            for versions in by_id.values():
+                versions.sort()
+                first, last = versions[0][1], versions[-1][1]
+                for _ver, seq in versions:
+                    flags.append({"s": seq, "l": seq == last, "f": seq == first})
+        if flags:
+            self.conn.execute(
+                update(collection_entries)
+                .where(collection_entries.c.seq == bindparam("s"))
+                .values(is_latest=bindparam("l"), is_first=bindparam("f")),
+                flags,
+            )
+
+    def create_collection(self, cid: str, api_root: str, title: str, description: str | None,
+                          alias: str | None, created_at: str) -> None:
+        self.conn.execute(
+            taxii_collections.insert().values(
+                id=cid, api_root=api_root, title=title, description=description, alias=alias, created_at=created_at
+            )
+        )
+
+    def collections(self, api_root: str | None = None) -> list[dict[str, Any]]:
+        q = select(taxii_collections).order_by(taxii_collections.c.title)
+        if api_root is not None:
+            q = q.where(taxii_collections.c.api_root == api_root)
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def collection(self, cid: str) -> dict[str, Any] | None:
+        row = self.conn.execute(select(taxii_collections).where(taxii_collections.c.id == cid)).first()
+        return dict(row._mapping) if row else None
+
+    # --- agreements --------------------------------------------------------------------------------------
+    def agreement(self, organisation_id: str) -> tuple[int, frozenset[str], frozenset[str]] | None:
+        row = self.conn.execute(
+            select(sharing_agreements).where(sharing_agreements.c.organisation_id == organisation_id)
+        ).first()
+        if row is None:
+            return None
+        reads: set[str] = set()
+        writes: set[str] = set()
+        q = select(agreement_collections).where(agreement_collections.c.agreement_id == row._mapping["id"])
+        for r in self.conn.execute(q):
+            m = r._mapping
+            if m["can_read"]:
+                reads.add(m["collection_id"])
+            if m["can_write"]:
+                writes.add(m["collection_id"])
+        return int(row._mapping["max_tlp"]), frozenset(reads), frozenset(writes)
+
+    def set_agreement(self, aid: str, organisation_id: str, max_tlp: int, reads: Iterable[str],
+                      writes: Iterable[str], at: str) -> None:
+        row = self.conn.execute(
+            select(sharing_agreements.c.id).where(sharing_agreements.c.organisation_id == organisation_id)
+        ).first()
+        if row is None:
+            self.conn.execute(
+                sharing_agreements.insert().values(
+                    id=aid, organisation_id=organisation_id, max_tlp=max_tlp, created_at=at, updated_at=at
+                )
+            )
+        else:
+            aid = row[0]
+            self.conn.execute(
+                update(sharing_agreements).where(sharing_agreements.c.id == aid).values(max_tlp=max_tlp, updated_at=at)
+            )
+            self.conn.execute(agreement_collections.delete().where(agreement_collections.c.agreement_id == aid))
+        reads, writes = set(reads), set(writes)
+        rows = [
+            {"agreement_id": aid, "collection_id": c, "can_read": c in reads, "can_write": c in writes}
+            for c in sorted(reads | writes)
+        ]
+        if rows:
+            self.conn.execute(agreement_collections.insert(), rows)
+
+    # --- reads ---------------------------------------------------------------------------------------------
+    def get(self, stix_id: str, clearance: Clearance, version: str | None = None) -> tuple[Any, ...] | None:
+        q = select(stix_objects).where(stix_objects.c.stix_id == stix_id, visible(stix_objects, clearance))
+        q = q.where(stix_objects.c.version == version) if version else q.where(stix_objects.c.is_latest == true())
+        row = self.conn.execute(q).first()
+        return row._mapping if row else None  # type: ignore[return-value]
+
+    def versions(self, stix_id: str, clearance: Clearance) -> list[Any]:
+        q = (
+            select(*_SUMMARY_COLS, stix_objects.c.is_latest)
+            .where(stix_objects.c.stix_id == stix_id, visible(stix_objects, clearance))
+            .order_by(stix_objects.c.version)
+        )
+        return [r._mapping for r in self.conn.execute(q)]
+
+    def _search_where(self, clearance: Clearance, query: SearchQuery) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [stix_objects.c.is_latest == true(), visible(stix_objects, clearance)]
+        if query.types:
+            where.append(stix_objects.c.type.in_(query.types))
+        for label in query.labels:
+            where.append(stix_objects.c.labels.contains(json.dumps(label)))
+        if query.tlp:
+            ranks = [t for t in query.tlp if t >= 0]
+            cond = stix_objects.c.tlp.in_(ranks)
+            if clearance.unmarked_as in ranks:
+                cond = or_(cond, stix_objects.c.tlp == UNMARKED)
+            where.append(cond)
+        if query.text:
+            for word in query.text.lower().split()[:8]:
+                where.append(stix_objects.c.search_text.contains(word, autoescape=True))
+        if query.added_since:
+            where.append(stix_objects.c.date_added >= query.added_since)
+        if query.added_until:
+            where.append(stix_objects.c.date_added < query.added_until)
+        if query.modified_since:
+            where.append(stix_objects.c.version >= query.modified_since)
+        if query.modified_until:
+            where.append(stix_objects.c.version < query.modified_until)
+        if not query.include_revoked:
+            where.append(stix_objects.c.revoked == false())
+        return where
+
+    def search(self, clearance: Clearance, query: SearchQuery) -> tuple[list[Any], int, str | None]:
+        where = self._search_where(clearance, query)
+        total = int(self.conn.execute(select(func.count()).select_from(stix_objects).where(*where)).scalar_one())
+        page_where = list(where)
+        if query.cursor:
+            try:
+                after = int(json.loads(base64.urlsafe_b64decode(query.cursor.encode()))["pk"])
+            except (ValueError, KeyError, TypeError) as e:
+                raise InvalidInput("bad page cursor", where="cursor") from e
+            page_where.append(stix_objects.c.pk < after)
+        limit = max(1, min(query.limit, 500))
+        q = select(*_SUMMARY_COLS).where(*page_where).order_by(stix_objects.c.pk.desc()).limit(limit + 1)
+        rows = [r._mapping for r in self.conn.execute(q)]
+        nxt = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            nxt = base64.urlsafe_b64encode(json.dumps({"pk": rows[-1]["pk"]}).encode()).decode()
+        return rows, total, nxt
+
+    def neighbours(self, stix_ids: Sequence[str], clearance: Clearance, limit: int) -> list[Edge]:
+        """Links touching these ids whose stating object and both ends are visible."""
+        via = stix_objects.alias("via")
+        src = stix_objects.alias("src")
+        dst = stix_objects.alias("dst")
+        q = (
+            select(stix_refs.c.src_id, stix_refs.c.dst_id, stix_refs.c.ref_type, stix_refs.c.via_id)
+            .join(via, and_(via.c.stix_id == stix_refs.c.via_id, via.c.is_latest == true()))
+            .join(src, and_(src.c.stix_id == stix_refs.c.src_id, src.c.is_latest == true()))
+            .join(dst, and_(dst.c.stix_id == stix_refs.c.dst_id, dst.c.is_latest == true()))
+            .where(
+                or_(stix_refs.c.src_id.in_(stix_ids), stix_refs.c.dst_id.in_(stix_ids)),
+                visible(via, clearance), visible(src, clearance), visible(dst, clearance),
+            )
+            .limit(limit)
+        )
+        return [Edge(source=s, target=d, type=t, via=v) for s, d, t, v in self.conn.execute(q)]
+
+    def summaries(self, stix_ids: Sequence[str], clearance: Clearance) -> list[Any]:
+        out: list[Any] = []
+        for part in _chunks(list(stix_ids)):
+            q = select(*_SUMMARY_COLS).where(
+                stix_objects.c.stix_id.in_(part), stix_objects.c.is_latest == true(), visible(stix_objects, clearance)
+            )
+            out.extend(r._mapping for r in self.conn.execute(q))
+        return out
+
+    def lookup(self, candidates: Sequence[tuple[str, str]], ipv4: int | None, clearance: Clearance,
+               now: str) -> list[IndicatorHit]:
+        """Indicators whose value equals one of (kind, value), or whose IPv4 CIDR covers ``ipv4``."""
+        conds: list[ColumnElement[bool]] = [
+            and_(indicator_values.c.kind == k, indicator_values.c.value == v) for k, v in candidates
+        ]
+        if ipv4 is not None:
+            nets = sorted({(ipv4 >> (32 - p)) << (32 - p) for p in range(0, 33)})
+            conds.append(
+                and_(indicator_values.c.ip_lo.in_(nets), indicator_values.c.ip_hi >= ipv4,
+                     indicator_values.c.kind == "ipv4-cidr")
+            )
+        if not conds:
+            return []
+        q = (
+            select(indicator_values.c.stix_id, indicator_values.c.kind, indicator_values.c.value,
+                   stix_objects.c.name, stix_objects.c.valid_until, stix_objects.c.confidence, stix_objects.c.tlp)
+            .join(stix_objects, stix_objects.c.pk == indicator_values.c.object_pk)
+            .where(
+                or_(*conds), stix_objects.c.revoked == false(), visible(stix_objects, clearance),
+                or_(stix_objects.c.valid_until.is_(None), stix_objects.c.valid_until > now),
+            )
+        )
+        return [
+            IndicatorHit(stix_id=s, kind=k, value=v, name=n, valid_until=vu, confidence=c,
+                         tlp=clearance.unmarked_as if t == UNMARKED else t)
+            for s, k, v, n, vu, c, t in self.conn.execute(q)
+        ]
+
+    def active_values(self, now: str, clearance: Clearance) -> Iterator[Any]:
+        q = (
+            select(indicator_values.c.kind, indicator_values.c.value, indicator_values.c.stix_id,
+                   stix_objects.c.name, stix_objects.c.confidence, stix_objects.c.tlp, stix_objects.c.valid_until,
+                   stix_objects.c.labels)
+            .join(stix_objects, stix_objects.c.pk == indicator_values.c.object_pk)
+            .where(
+                stix_objects.c.revoked == false(), visible(stix_objects, clearance),
+                or_(stix_objects.c.valid_until.is_(None), stix_objects.c.valid_until > now),
+            )
+            .order_by(indicator_values.c.kind, indicator_values.c.value)
+        )
+        yield from (r._mapping for r in self.conn.execute(q))
+
+    def raw_objects(self, clearance: Clearance, types: Sequence[str] = (), latest_only: bool = True) -> Iterator[str]:
+        q = select(stix_objects.c.raw).where(visible(stix_objects, clearance))
+        if latest_only:
+            q = q.where(stix_objects.c.is_latest == true())
+        if types:
+            q = q.where(stix_objects.c.type.in_(types))
+        yield from (r for (r,) in self.conn.execute(q.order_by(stix_objects.c.pk)))
+
+    def record_disclosures(self, at: str, clearance: Clearance, items: Iterable[tuple[str, str]]) -> None:
+        rows = [
+            {"at": at, "user_id": clearance.user_id, "organisation_id": clearance.organisation_id,
+             "channel": clearance.channel, "stix_id": sid, "version": ver}
+            for sid, ver in items
+        ]
+        if rows:
+            self.conn.execute(disclosures.insert(), rows)
+
+    def count_objects(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(stix_objects)).scalar_one())
+
+
+__all__ = ["ObjectRow", "SqlIntelStore", "literal", "summary_of", "visible"]

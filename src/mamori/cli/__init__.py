@@ -1,0 +1,1 @@
+"""The ``mamori`` command line: one thin module per capability."""

@@ -1,0 +1,80 @@
+"""``mamori intel``: import, export, look up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from mamori.cli.common import console, context, out
+
+app = typer.Typer(help="Threat intelligence: import, export and look up.", no_args_is_help=True)
+
+
+@app.command("import")
+def import_(
+    files: list[Path] = typer.Argument(..., help="STIX bundles, MISP event JSON, or indicator lists (.txt/.csv)."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="auto, stix, misp, csv or text."),
+    collection: list[str] = typer.Option([], "--collection", "-c", help="Also add to this TAXII collection."),
+    tlp: str | None = typer.Option(None, "--tlp", help="TLP for plain lists and untagged MISP events."),
+) -> None:
+    """Import files; invalid objects are reported with their index and reason, valid ones stored."""
+    total_problems = 0
+    with context() as ctx, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                    TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("importing", total=len(files))
+        for path in files:
+            bar.update(task, description=f"importing {path.name}")
+            report = ctx.intel.import_file(path, fmt=fmt, collections=collection, default_tlp=tlp)
+            bar.advance(task)
+            out.print(f"{path}: {report.added} added, {report.duplicates} already present, "
+                      f"{report.invalid} invalid", highlight=False)
+            for p in report.problems[:50]:
+                out.print(f"  [{p.index}] {p.object_id or ''} {p.reason}", highlight=False)
+            if report.invalid > 50:
+                out.print(f"  ... and {report.invalid - 50} more", highlight=False)
+            total_problems += report.invalid
+    if total_problems:
+        raise typer.Exit(3)
+
+
+@app.command("export")
+def export(
+    fmt: str = typer.Option("stix", "--format", "-f", help="stix, suricata or zeek."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (or directory for suricata)."),
+    type_: list[str] = typer.Option([], "--type", help="Only these STIX types (stix format)."),
+) -> None:
+    """Export a STIX bundle or sensor feeds of current, unexpired, unrevoked indicators."""
+    with context() as ctx:
+        if fmt == "stix":
+            text = json.dumps(ctx.intel.export_bundle(ctx.intel.full_clearance("export"), types=type_),
+                              ensure_ascii=False, indent=1)
+            files = {"bundle.json": text}
+        else:
+            files = ctx.intel.export_feed(fmt)
+    if output is None:
+        for body in files.values():
+            out.print(body, end="", highlight=False, markup=False, soft_wrap=True)
+        return
+    if len(files) == 1 and not output.is_dir():
+        output.write_text(next(iter(files.values())), encoding="utf-8")
+        console.print(f"wrote {output}")
+        return
+    output.mkdir(parents=True, exist_ok=True)
+    for name, body in files.items():
+        (output / name).write_text(body, encoding="utf-8")
+    console.print(f"wrote {len(files)} files to {output}")
+
+
+@app.command("lookup")
+def lookup(value: str = typer.Argument(..., help="An IP, domain, URL, hash or e-mail address.")) -> None:
+    """Show current indicators matching a value."""
+    with context() as ctx:
+        hits = ctx.intel.lookup(value, ctx.intel.full_clearance())
+    if not hits:
+        out.print("no current indicator matches")
+        raise typer.Exit(4)
+    for h in hits:
+        out.print(f"{h.stix_id}\t{h.kind}\t{h.value}\t{h.name or ''}", highlight=False)

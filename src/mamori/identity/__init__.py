@@ -1,0 +1,1 @@
+"""Users, organisations, roles, API tokens and web sessions."""

@@ -1,0 +1,1 @@
+"""Pure shared code: clock, identifiers, canonical JSON. No I/O."""

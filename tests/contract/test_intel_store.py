@@ -1,0 +1,122 @@
+"""The intelligence store's contract, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from mamori.bootstrap import Context
+from mamori.intel.model import TLP_AMBER, TLP_GREEN, TLP_RED, Clearance, SearchQuery
+from tests.stixgen import indicator, malware, relationship
+
+FULL = Clearance(max_tlp=TLP_RED, unmarked_as=TLP_RED)
+GREEN = Clearance(max_tlp=TLP_GREEN, unmarked_as=TLP_RED)
+
+
+def test_ingest_stores_valid_objects_and_reports_invalid_ones_by_index(any_ctx: Context) -> None:
+    objs = [indicator(1), {"type": "indicator", "id": "nonsense"}, malware(2)]
+    report = any_ctx.intel.ingest(objs)
+    assert report.added == 2
+    assert [p.index for p in report.problems] == [1]
+    assert any_ctx.intel.count() == 2
+
+
+def test_reingest_is_idempotent(any_ctx: Context) -> None:
+    objs = [indicator(1), malware(2), relationship(3, indicator(1)["id"], malware(2)["id"])]
+    assert any_ctx.intel.ingest(objs).added == 3
+    again = any_ctx.intel.ingest(objs)
+    assert (again.added, again.duplicates) == (0, 3)
+    assert any_ctx.intel.count() == 3
+
+
+def test_a_changed_object_with_the_same_version_is_refused(any_ctx: Context) -> None:
+    any_ctx.intel.ingest([malware(1, "A")])
+    report = any_ctx.intel.ingest([malware(1, "B")])
+    assert report.added == 0 and "later 'modified'" in report.problems[0].reason
+    assert any_ctx.intel.get(malware(1)["id"], FULL).raw["name"] == "A"
+
+
+def test_new_versions_supersede_and_old_ones_stay_readable(any_ctx: Context) -> None:
+    v1 = indicator(1, "198.51.100.1")
+    v2 = indicator(1, "198.51.100.2", modified="2026-10-02T00:00:00.000Z")
+    any_ctx.intel.ingest([v2])
+    any_ctx.intel.ingest([v1])  # an older version arriving late does not become the latest
+    latest = any_ctx.intel.get(v1["id"], FULL)
+    assert latest.raw["pattern"] == v2["pattern"] and latest.is_latest
+    assert [s.version for s in any_ctx.intel.versions(v1["id"], FULL)] == [
+        "2026-10-01T00:00:00.000000Z", "2026-10-02T00:00:00.000000Z"]
+    old = any_ctx.intel.get(v1["id"], FULL, version="2026-10-01T00:00:00.000Z")
+    assert old.raw["pattern"] == v1["pattern"] and not old.is_latest
+    # lookups follow the latest version only
+    assert any_ctx.intel.lookup("198.51.100.2", FULL)
+    assert not any_ctx.intel.lookup("198.51.100.1", FULL)
+
+
+def test_lookup_finds_exact_parent_domain_and_covering_cidr(any_ctx: Context) -> None:
+    any_ctx.intel.ingest([
+        indicator(1, "evil.example", kind="domain-name"),
+        indicator(2, "203.0.113.0/24"),
+        indicator(3, "2001:db8::1", kind="ipv6-addr"),
+    ])
+    assert [h.stix_id for h in any_ctx.intel.lookup("cdn.evil.example", FULL)] == [indicator(1)["id"]]
+    assert [h.kind for h in any_ctx.intel.lookup("203.0.113.77", FULL)] == ["ipv4-cidr"]
+    assert any_ctx.intel.lookup("2001:db8::1", FULL)
+    assert not any_ctx.intel.lookup("203.0.114.1", FULL)
+
+
+def test_expired_and_revoked_indicators_are_not_current(any_ctx: Context) -> None:
+    any_ctx.intel.ingest([
+        indicator(1, "198.51.100.1", valid_until="2026-10-15T00:00:00.000Z"),  # before the test clock
+        indicator(2, "198.51.100.2", revoked=True),
+        indicator(3, "198.51.100.3"),
+    ])
+    assert not any_ctx.intel.lookup("198.51.100.1", FULL)
+    assert not any_ctx.intel.lookup("198.51.100.2", FULL)
+    assert [f.value for f in any_ctx.intel.active_indicators()] == ["198.51.100.3"]
+
+
+def test_clearance_hides_objects_from_get_search_counts_and_graph(any_ctx: Context) -> None:
+    ind, mal = indicator(1, tlp="green"), malware(2, tlp="amber")
+    rel = relationship(3, ind["id"], mal["id"], tlp="clear")
+    any_ctx.intel.ingest([ind, mal, rel])
+    page = any_ctx.intel.search(GREEN, SearchQuery())
+    assert {s.stix_id for s in page.items} == {ind["id"]} and page.total == 1
+    # the CLEAR relationship points at an AMBER object, so it is AMBER for sharing purposes
+    assert any_ctx.intel.search(Clearance(max_tlp=TLP_AMBER, unmarked_as=TLP_RED), SearchQuery()).total == 3
+    g = any_ctx.intel.graph(ind["id"], GREEN)
+    assert {n.stix_id for n in g.nodes} == {ind["id"]} and not g.edges
+    full = any_ctx.intel.graph(ind["id"], FULL)
+    assert {n.stix_id for n in full.nodes} == {ind["id"], mal["id"], rel["id"]}
+    assert [(e.source, e.target, e.type) for e in full.edges] == [(ind["id"], mal["id"], "indicates")]
+
+
+def test_relationship_stored_before_its_target_inherits_the_target_tlp(any_ctx: Context) -> None:
+    ind, mal = indicator(1, tlp="green"), malware(2, tlp="red")
+    any_ctx.intel.ingest([ind, relationship(3, ind["id"], mal["id"], tlp="green")])
+    assert any_ctx.intel.search(GREEN, SearchQuery(types=("relationship",))).total == 1
+    any_ctx.intel.ingest([mal])
+    assert any_ctx.intel.search(GREEN, SearchQuery(types=("relationship",))).total == 0
+
+
+def test_unmarked_objects_follow_the_configured_default(any_ctx: Context) -> None:
+    any_ctx.intel.ingest([malware(1, tlp=None)])
+    assert any_ctx.intel.search(GREEN, SearchQuery()).total == 0
+    lenient = Clearance(max_tlp=TLP_GREEN, unmarked_as=TLP_GREEN)
+    assert any_ctx.intel.search(lenient, SearchQuery()).total == 1
+
+
+def test_search_filters_and_pages(any_ctx: Context) -> None:
+    any_ctx.intel.ingest([indicator(i, f"198.51.100.{i}", name=f"beacon host {i}") for i in range(1, 8)]
+                         + [malware(100, "PaperCrane loader")])
+    page = any_ctx.intel.search(FULL, SearchQuery(types=("indicator",), limit=3))
+    seen = [s.stix_id for s in page.items]
+    while page.next_cursor:
+        page = any_ctx.intel.search(FULL, SearchQuery(types=("indicator",), limit=3, cursor=page.next_cursor))
+        seen += [s.stix_id for s in page.items]
+    assert len(seen) == len(set(seen)) == 7
+    assert any_ctx.intel.search(FULL, SearchQuery(text="papercrane")).total == 1
+    assert any_ctx.intel.search(FULL, SearchQuery(text="beacon 3")).total == 1
+
+
+def test_export_bundle_contains_visible_objects_and_their_markings(any_ctx: Context) -> None:
+    any_ctx.intel.ingest([indicator(1, tlp="green"), malware(2, tlp="red")])
+    bundle = any_ctx.intel.export_bundle(GREEN)
+    types = sorted(o["type"] for o in bundle["objects"])
+    assert types == ["indicator", "marking-definition"]
