@@ -110,7 +110,7 @@ async def ingest_bundle(request: Request, principal: Writer, ctx: ContextDep) ->
     return report_public(ctx.intel.ingest_json(body, where="body"))
 
 
-@router.get("/export")
+@router.get("/export", response_model=None)
 def export(principal: Reader, ctx: ContextDep, format: str = "stix",  # noqa: A002 - the public name of the option
            type_: Annotated[list[str], Query(alias="type")] = []) -> JSONResponse | PlainTextResponse:  # noqa: B006
     clearance = ctx.intel.clearance_for(principal, "export")

@@ -1,0 +1,102 @@
+"""Users, organisations, tokens and sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from mamori.bootstrap import Context
+from mamori.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from mamori.identity.model import Scope
+from mamori.kernel.clock import FixedClock
+
+
+def test_passwords_are_hashed_with_argon2(ctx: Context) -> None:
+    ctx.identity.create_user("alice", "analyst", password="correct horse battery")
+    from sqlalchemy import select
+
+    from mamori.adapters.storage.schema import users
+
+    with ctx.db.connect() as conn:
+        stored = conn.execute(select(users.c.password_hash)).scalar_one()
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+    assert ctx.identity.authenticate_password("alice", "correct horse battery").user.username == "alice"
+    with pytest.raises(Unauthenticated):
+        ctx.identity.authenticate_password("alice", "wrong")
+    with pytest.raises(Unauthenticated):
+        ctx.identity.authenticate_password("nobody", "correct horse battery")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"username": "a b", "role": "analyst"}, InvalidInput),
+        ({"username": "carol", "role": "wizard"}, InvalidInput),
+        ({"username": "carol", "role": "operator"}, InvalidInput),  # operators need an operator organisation
+        ({"username": "carol", "role": "partner", "organisation": "nowhere"}, NotFound),
+        ({"username": "carol", "role": "analyst", "password": "short"}, InvalidInput),
+        ({"username": "carol", "role": "analyst", "locale": "fr"}, InvalidInput),
+    ],
+)
+def test_bad_user_input_is_refused_and_creates_nothing(ctx: Context, kwargs: dict[str, str],
+                                                       error: type[Exception]) -> None:
+    with pytest.raises(error):
+        ctx.identity.create_user(**kwargs)  # type: ignore[arg-type]
+    assert ctx.identity.users() == []
+
+
+def test_duplicates_conflict(ctx: Context) -> None:
+    ctx.identity.create_organisation("bank-a", "Bank A", "operator", sector="finance")
+    with pytest.raises(Conflict):
+        ctx.identity.create_organisation("bank-a", "Bank A again", "operator")
+    ctx.identity.create_user("op", "operator", organisation="bank-a")
+    with pytest.raises(Conflict):
+        ctx.identity.create_user("op", "analyst")
+
+
+def test_tokens_are_stored_hashed_scoped_and_revocable(ctx: Context) -> None:
+    ctx.identity.create_user("alice", "analyst")
+    issued = ctx.identity.issue_token("alice", scopes=["intel:read"])
+    from sqlalchemy import select
+
+    from mamori.adapters.storage.schema import api_tokens
+
+    with ctx.db.connect() as conn:
+        stored = conn.execute(select(api_tokens.c.token_hash)).scalar_one()
+    assert issued.secret not in stored
+    p = ctx.identity.authenticate_token(issued.secret)
+    assert p.scopes == frozenset({Scope.INTEL_READ})
+    ctx.identity.revoke_token(issued.token.id)
+    with pytest.raises(Unauthenticated):
+        ctx.identity.authenticate_token(issued.secret)
+
+
+def test_a_token_cannot_exceed_its_role(ctx: Context) -> None:
+    ctx.identity.create_organisation("bank-a", "Bank A", "operator")
+    ctx.identity.create_user("op", "operator", organisation="bank-a")
+    with pytest.raises(PermissionDenied):
+        ctx.identity.issue_token("op", scopes=["intel:write"])
+
+
+def test_tokens_and_sessions_expire(ctx: Context) -> None:
+    clock = ctx.clock
+    assert isinstance(clock, FixedClock)
+    ctx.identity.create_user("alice", "analyst", password="correct horse battery")
+    issued = ctx.identity.issue_token("alice", ttl_days=1)
+    principal = ctx.identity.authenticate_password("alice", "correct horse battery")
+    sid, _session = ctx.identity.open_session(principal)
+    assert ctx.identity.resolve_session(sid)[0].user.username == "alice"
+    clock.advance(timedelta(days=2))
+    with pytest.raises(Unauthenticated):
+        ctx.identity.authenticate_token(issued.secret)
+    with pytest.raises(Unauthenticated):
+        ctx.identity.resolve_session(sid)
+
+
+def test_closed_sessions_are_gone(ctx: Context) -> None:
+    ctx.identity.create_user("alice", "analyst", password="correct horse battery")
+    sid, _ = ctx.identity.open_session(ctx.identity.authenticate_password("alice", "correct horse battery"))
+    ctx.identity.close_session(sid)
+    with pytest.raises(Unauthenticated):
+        ctx.identity.resolve_session(sid)
