@@ -13,8 +13,8 @@ from mamori.bootstrap import Context, build_context
 from mamori.config import Settings
 from mamori.errors import MamoriError
 
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 @contextmanager
