@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from tests.stixgen import indicator, malware, relationship
+
 from mamori.bootstrap import Context
 from mamori.intel.model import TLP_AMBER, TLP_GREEN, TLP_RED, Clearance, SearchQuery
-from tests.stixgen import indicator, malware, relationship
 
 FULL = Clearance(max_tlp=TLP_RED, unmarked_as=TLP_RED)
 GREEN = Clearance(max_tlp=TLP_GREEN, unmarked_as=TLP_RED)

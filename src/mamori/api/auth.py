@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -63,11 +63,11 @@ async def authenticate(request: Request) -> Principal:
         principal, session = ctx.identity.resolve_session(sid)
         request.state.session = session
         if request.method not in SAFE_METHODS:
-            sent = request.headers.get(CSRF_HEADER)
+            sent: str | None = request.headers.get(CSRF_HEADER)
             if sent is None:
                 form = await request.form()
-                value = form.get("csrf_token")
-                sent = value if isinstance(value, str) else None
+                field = form.get("csrf_token")
+                sent = field if isinstance(field, str) else None
             if not sent or not hmac.compare_digest(sent, session.csrf_token):
                 raise PermissionDenied("missing or wrong CSRF token; reload the page and try again")
     request.state.principal = principal
@@ -77,7 +77,7 @@ async def authenticate(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
-def require(*scopes: Scope) -> Callable[..., Principal]:
+def require(*scopes: Scope) -> Callable[..., Awaitable[Principal]]:
     async def dependency(principal: CurrentPrincipal) -> Principal:
         missing = [s.value for s in scopes if not principal.has(s)]
         if missing:

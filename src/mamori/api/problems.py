@@ -29,7 +29,9 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def problem_response(request: Request, status: int, title: str, detail: str, extra: dict[str, Any] | None = None) -> Response:
+def problem_response(
+    request: Request, status: int, title: str, detail: str, extra: dict[str, Any] | None = None
+) -> Response:
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="mamori", Bearer'

@@ -22,7 +22,7 @@ def context() -> Iterator[Context]:
     """Build the context from MAMORI_* settings; any mamori error becomes a one-line reason and exit 1."""
     try:
         settings = Settings()
-    except Exception as e:  # noqa: BLE001 - pydantic reports config errors in several types
+    except Exception as e:
         console.print(f"[red]error:[/red] configuration: {e}".splitlines()[0])
         raise typer.Exit(2) from e
     ctx = None

@@ -35,7 +35,7 @@ from mamori.kernel.clock import Clock
 from mamori.kernel.ids import IdFactory
 from mamori.kernel.timefmt import format_timestamp
 
-TOKEN_PREFIX = "mamori_"
+TOKEN_PREFIX = "mamori_"  # noqa: S105 - a public marker, not a secret
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,149}$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 LOCALES = ("ja", "en")

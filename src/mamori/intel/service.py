@@ -224,11 +224,11 @@ class IntelService:
                 items = []
                 done: set[int] = set()
                 for _i, r in prepared:
-                    pk = all_pks.get((r.stix_id, r.version))
-                    if pk is None or pk in done:
+                    found = all_pks.get((r.stix_id, r.version))
+                    if found is None or found in done:
                         continue
-                    done.add(pk)
-                    items.append((pk, r.stix_id, r.type, r.version, r.spec_version, r.tlp))
+                    done.add(found)
+                    items.append((found, r.stix_id, r.type, r.version, r.spec_version, r.tlp))
                 for cid in collections:
                     st.add_entries(cid, items, now)
         problems.sort(key=lambda p: p.index)

@@ -6,10 +6,10 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.stixgen import indicator, malware, relationship
 
 from mamori.api.app import create_app
 from mamori.bootstrap import Context
-from tests.stixgen import indicator, malware, relationship
 
 
 @pytest.fixture

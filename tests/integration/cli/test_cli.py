@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.stixgen import indicator, malware
 from typer.testing import CliRunner
 
 from mamori.cli.main import app
-from tests.stixgen import indicator, malware
 
 runner = CliRunner()
 

@@ -19,7 +19,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         try:
             parsed = make_url(url)
-        except Exception as e:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
+        except Exception as e:
             raise InvalidInput(f"not a database URL: {e}", where="MAMORI_DATABASE_URL") from e
         self.url = url
         self.dialect = parsed.get_backend_name()

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     ColumnElement,
+    Connection,
     and_,
     bindparam,
     case,
@@ -41,10 +41,10 @@ from mamori.adapters.storage.schema import (
 from mamori.errors import InvalidInput
 from mamori.intel.model import (
     UNMARKED,
-    ObjectRow,
     Clearance,
     Edge,
     IndicatorHit,
+    ObjectRow,
     ObjectSummary,
     SearchQuery,
 )
@@ -223,7 +223,9 @@ class SqlIntelStore:
             )
 
     # --- collections -------------------------------------------------------------------------------------
-    def add_entries(self, collection_id: str, items: Sequence[tuple[int, str, str, str, str, int]], date_added: str) -> int:
+    def add_entries(
+        self, collection_id: str, items: Sequence[tuple[int, str, str, str, str, int]], date_added: str
+    ) -> int:
         """Add (pk, stix_id, type, version, spec_version, tlp) to a collection, skipping those already there."""
         if not items:
             return 0
@@ -341,11 +343,11 @@ class SqlIntelStore:
             self.conn.execute(agreement_collections.insert(), rows)
 
     # --- reads ---------------------------------------------------------------------------------------------
-    def get(self, stix_id: str, clearance: Clearance, version: str | None = None) -> tuple[Any, ...] | None:
+    def get(self, stix_id: str, clearance: Clearance, version: str | None = None) -> Any | None:
         q = select(stix_objects).where(stix_objects.c.stix_id == stix_id, visible(stix_objects, clearance))
         q = q.where(stix_objects.c.version == version) if version else q.where(stix_objects.c.is_latest == true())
         row = self.conn.execute(q).first()
-        return row._mapping if row else None  # type: ignore[return-value]
+        return row._mapping if row else None
 
     def versions(self, stix_id: str, clearance: Clearance) -> list[Any]:
         q = (
@@ -363,7 +365,7 @@ class SqlIntelStore:
             where.append(stix_objects.c.labels.contains(json.dumps(label)))
         if query.tlp:
             ranks = [t for t in query.tlp if t >= 0]
-            cond = stix_objects.c.tlp.in_(ranks)
+            cond: ColumnElement[bool] = stix_objects.c.tlp.in_(ranks)
             if clearance.unmarked_as in ranks:
                 cond = or_(cond, stix_objects.c.tlp == UNMARKED)
             where.append(cond)

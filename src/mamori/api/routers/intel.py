@@ -111,7 +111,7 @@ async def ingest_bundle(request: Request, principal: Writer, ctx: ContextDep) ->
 
 
 @router.get("/export", response_model=None)
-def export(principal: Reader, ctx: ContextDep, format: str = "stix",  # noqa: A002 - the public name of the option
+def export(principal: Reader, ctx: ContextDep, format: str = "stix",
            type_: Annotated[list[str], Query(alias="type")] = []) -> JSONResponse | PlainTextResponse:  # noqa: B006
     clearance = ctx.intel.clearance_for(principal, "export")
     if format == "stix":
