@@ -300,8 +300,17 @@ class IntelService:
         elif kind in ("csv", "text"):
             text = data.decode("utf-8", errors="strict")
             parse = plainlist.parse_csv if kind == "csv" else plainlist.parse_text
-            objects, pproblems = parse(text, **_tlp_kw(default_tlp))
+            objects, pproblems = parse(text, created=self.clock.now(), **_tlp_kw(default_tlp))
             extra = [Problem(index=p.line, object_id=None, reason=p.reason) for p in pproblems]
+            # A list names values, not versions: a value already held is a duplicate, so re-import adds nothing.
+            with self.db.connect() as conn:
+                held = self._store(conn).existing_versions(str(o["id"]) for o in objects)
+            already = sum(1 for o in objects if o["id"] in held)
+            objects = [o for o in objects if o["id"] not in held]
+            report = self.ingest(objects, collections=collections)
+            return IngestReport(received=report.received + already + len(extra), added=report.added,
+                                duplicates=report.duplicates + already, problems=tuple(extra) + report.problems,
+                                added_ids=report.added_ids)
         else:
             raise InvalidInput(f"unknown import format {fmt!r} (stix, misp, csv, text)", where="format")
         report = self.ingest(objects, collections=collections)

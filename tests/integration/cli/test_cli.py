@@ -90,3 +90,11 @@ def test_import_of_malformed_file_fails_cleanly(env: Path) -> None:
     assert r.exit_code == 1 and "malformed JSON" in r.output
     r = runner.invoke(app, ["intel", "import", str(env / "missing.json")])
     assert r.exit_code == 1 and "cannot read" in r.output
+
+
+def test_reimporting_a_plain_list_adds_nothing(env: Path) -> None:
+    iocs = env / "iocs.csv"
+    iocs.write_text("value,description\n198.51.100.9,staging\nbad.example,c2\n")
+    assert "2 added" in runner.invoke(app, ["intel", "import", str(iocs)]).output
+    r = runner.invoke(app, ["intel", "import", str(iocs)])
+    assert "0 added, 2 already present" in r.output
