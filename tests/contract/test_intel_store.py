@@ -121,3 +121,18 @@ def test_export_bundle_contains_visible_objects_and_their_markings(any_ctx: Cont
     bundle = any_ctx.intel.export_bundle(GREEN)
     types = sorted(o["type"] for o in bundle["objects"])
     assert types == ["indicator", "marking-definition"]
+
+
+def test_indicator_scores_decay_and_sightings_refresh_them(any_ctx: Context) -> None:
+    # confidence 80, valid from 2026-10-01; the clock stands at 2026-11-01 (31 days: about one IP half-life)
+    ind = indicator(1, "198.51.100.1") | {"confidence": 80}
+    pending = indicator(2, "198.51.100.2") | {"valid_from": "2027-01-01T00:00:00.000Z"}
+    any_ctx.intel.ingest([ind, pending])
+    [feed] = any_ctx.intel.active_indicators()  # a not-yet-valid indicator is not current
+    assert feed.value == "198.51.100.1" and 35 < feed.score < 45
+    sighting = {"type": "sighting", "spec_version": "2.1", "id": "sighting--6f0f7c4e-2b0a-4c55-9a43-2f4d1c9e8b01",
+                "created": "2026-10-31T00:00:00.000Z", "modified": "2026-10-31T00:00:00.000Z",
+                "sighting_of_ref": ind["id"], "count": 3}
+    any_ctx.intel.ingest([sighting])
+    [refreshed] = any_ctx.intel.active_indicators()
+    assert refreshed.score > 75

@@ -161,6 +161,8 @@ class FeedIndicator:
     tlp: int
     valid_until: str | None
     labels: tuple[str, ...] = field(default_factory=tuple)
+    score: float = 0.0  # life-cycle score now (mamori.intel.lifecycle)
+    state: str = "active"  # active | decayed
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from mamori.adapters.storage.database import Database
 from mamori.adapters.storage.intel_store import SqlIntelStore, summary_of
 from mamori.errors import InvalidInput, NotFound, PermissionDenied
 from mamori.identity.model import Principal, Role
+from mamori.intel import lifecycle
 from mamori.intel.model import (
     TLP_AMBER,
     TLP_AMBER_STRICT,
@@ -42,7 +43,7 @@ from mamori.intel.tlp import Tlp, tlp2_marking_definitions
 from mamori.intel.validate import validate_objects
 from mamori.kernel.clock import Clock
 from mamori.kernel.ids import IdFactory
-from mamori.kernel.timefmt import format_timestamp, normalise_timestamp
+from mamori.kernel.timefmt import format_timestamp, normalise_timestamp, parse_timestamp
 
 OPERATOR_MAX_TLP = TLP_AMBER
 PARTNER_CEILING = TLP_AMBER_STRICT
@@ -394,15 +395,28 @@ class IntelService:
             return self._store(conn).lookup(candidates, ipv4, clearance, self._now())
 
     def active_indicators(self, clearance: Clearance | None = None) -> list[FeedIndicator]:
+        """Current indicator values (valid, unexpired, unrevoked) with their life-cycle score now."""
         c = clearance or self.full_clearance()
+        at = self.clock.now()
         with self.db.connect() as conn:
-            rows = list(self._store(conn).active_values(self._now(), c))
-        return [
-            FeedIndicator(kind=m["kind"], value=m["value"], indicator_id=m["stix_id"], name=m["name"],
-                          confidence=m["confidence"], tlp=c.unmarked_as if m["tlp"] == UNMARKED else m["tlp"],
-                          valid_until=m["valid_until"], labels=tuple(json.loads(m["labels"]) if m["labels"] else ()))
-            for m in rows
-        ]
+            st = self._store(conn)
+            rows = list(st.active_values(self._now(), c))
+            sightings = st.last_sightings()
+        out: list[FeedIndicator] = []
+        for m in rows:
+            facts = {"valid_from": m["valid_from"], "modified": m["version"], "valid_until": m["valid_until"]}
+            if m["confidence"] is not None:
+                facts["confidence"] = m["confidence"]
+            seen = sightings.get(m["stix_id"])
+            last = parse_timestamp(seen) if seen else None
+            out.append(FeedIndicator(
+                kind=m["kind"], value=m["value"], indicator_id=m["stix_id"], name=m["name"],
+                confidence=m["confidence"], tlp=c.unmarked_as if m["tlp"] == UNMARKED else m["tlp"],
+                valid_until=m["valid_until"], labels=tuple(json.loads(m["labels"]) if m["labels"] else ()),
+                score=lifecycle.score_at(facts, at, last, kind=m["kind"]),
+                state=lifecycle.state_at(facts, at, last, kind=m["kind"]),
+            ))
+        return out
 
     # --- export ----------------------------------------------------------------------------------------
     def export_bundle(self, clearance: Clearance, *, types: Sequence[str] = ()) -> dict[str, Any]:
@@ -426,7 +440,7 @@ class IntelService:
 
         records = [
             {"kind": f.kind, "value": f.value, "indicator_id": f.indicator_id, "name": f.name,
-             "confidence": f.confidence, "tlp": f.tlp, "valid_until": f.valid_until}
+             "confidence": round(f.score), "tlp": f.tlp, "valid_until": f.valid_until}
             for f in self.active_indicators(clearance)
         ]
         if fmt == "suricata":

@@ -451,6 +451,7 @@ class SqlIntelStore:
             .where(
                 or_(*conds), stix_objects.c.revoked == false(), visible(stix_objects, clearance),
                 or_(stix_objects.c.valid_until.is_(None), stix_objects.c.valid_until > now),
+                or_(stix_objects.c.valid_from.is_(None), stix_objects.c.valid_from <= now),
             )
         )
         return [
@@ -463,15 +464,26 @@ class SqlIntelStore:
         q = (
             select(indicator_values.c.kind, indicator_values.c.value, indicator_values.c.stix_id,
                    stix_objects.c.name, stix_objects.c.confidence, stix_objects.c.tlp, stix_objects.c.valid_until,
-                   stix_objects.c.labels)
+                   stix_objects.c.labels, stix_objects.c.valid_from, stix_objects.c.version)
             .join(stix_objects, stix_objects.c.pk == indicator_values.c.object_pk)
             .where(
                 stix_objects.c.revoked == false(), visible(stix_objects, clearance),
                 or_(stix_objects.c.valid_until.is_(None), stix_objects.c.valid_until > now),
+                or_(stix_objects.c.valid_from.is_(None), stix_objects.c.valid_from <= now),
             )
             .order_by(indicator_values.c.kind, indicator_values.c.value)
         )
         yield from (r._mapping for r in self.conn.execute(q))
+
+    def last_sightings(self) -> dict[str, str]:
+        """Indicator (or any sighted object) id → time of its latest sighting record."""
+        q = (
+            select(stix_refs.c.dst_id, func.max(stix_objects.c.version))
+            .join(stix_objects, and_(stix_objects.c.stix_id == stix_refs.c.via_id, stix_objects.c.is_latest == true()))
+            .where(stix_refs.c.ref_type == "sighting-of")
+            .group_by(stix_refs.c.dst_id)
+        )
+        return {dst: ts for dst, ts in self.conn.execute(q)}
 
     def raw_objects(self, clearance: Clearance, types: Sequence[str] = (), latest_only: bool = True) -> Iterator[str]:
         q = select(stix_objects.c.raw).where(visible(stix_objects, clearance))
