@@ -7,7 +7,7 @@ results, so that a partner can neither receive nor count nor infer an object abo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 TLP_CLEAR, TLP_GREEN, TLP_AMBER, TLP_AMBER_STRICT, TLP_RED = 0, 1, 2, 3, 4
 UNMARKED = -1
@@ -165,9 +165,8 @@ class FeedIndicator:
     state: str = "active"  # active | decayed
 
 
-@dataclass(frozen=True)
-class ObjectRow:
-    """A prepared row for ``stix_objects`` plus what the indexes need."""
+class ObjectRow(NamedTuple):
+    """A prepared row for ``stix_objects`` plus what the indexes need (a tuple: built once per object on ingest)."""
 
     stix_id: str
     type: str

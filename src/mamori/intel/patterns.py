@@ -165,8 +165,18 @@ def _normalise_email(value: str, where: str | None) -> str:
     return f"{local}@{domain}"
 
 
+_DOTTED_QUAD = re.compile(r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$")
+
+
+def _ipv4_int(text: str) -> int:
+    a, b, c, d = text.split(".")
+    return (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+
+
 def _normalise_ip(kind: str, value: str, where: str | None) -> str:
     text = value.strip()
+    if kind == "ipv4" and _DOTTED_QUAD.match(text):
+        return text  # already canonical: no leading zeros, four decimal octets in range
     try:
         address = ipaddress.IPv4Address(text) if kind == "ipv4" else ipaddress.IPv6Address(text)
     except ValueError as e:
@@ -275,7 +285,8 @@ def detect_kind(value: str) -> str | None:
 def ip_bounds(kind: str, value: str) -> tuple[int, int] | None:
     """First and last IPv4 address of an ``ipv4`` / ``ipv4-cidr`` value as integers; None for other kinds."""
     if kind == "ipv4":
-        number = int(ipaddress.IPv4Address(value.strip()))
+        text = value.strip()
+        number = _ipv4_int(text) if _DOTTED_QUAD.match(text) else int(ipaddress.IPv4Address(text))
         return number, number
     if kind == "ipv4-cidr":
         network = ipaddress.IPv4Network(value.strip(), strict=False)
@@ -726,10 +737,51 @@ class _Parser:
         return tuple(values)
 
 
+# The overwhelmingly common shape, ``[type:value = '...']`` or ``[file:hashes.'SHA-256' = '...']``, is
+# recognised by one regular expression; everything else goes through the full parser. Tests check both agree.
+_SIMPLE = re.compile(
+    r"^\[(ipv4-addr|ipv6-addr|domain-name|url|email-addr|mac-addr|file|artifact):"
+    r"(value|hashes\.'([A-Za-z0-9-]+)'|hashes\.([A-Za-z_][A-Za-z0-9_]*))"
+    r" = '((?:[^'\\]|\\['\\])*)'\]$"
+)
+_UNESCAPE = re.compile(r"\\(['\\])")
+
+
+def _parse_simple(pattern: str) -> list[Comparison] | None:
+    m = _SIMPLE.match(pattern)
+    if m is None:
+        return None
+    object_type, path_text, quoted_hash, bare_hash, literal = m.groups()
+    if path_text == "value":
+        if object_type in ("file", "artifact"):
+            return None
+        path: tuple[str, ...] = ("value",)
+    else:
+        if object_type not in ("file", "artifact"):
+            return None
+        path = ("hashes", quoted_hash or bare_hash)
+    value = _UNESCAPE.sub(r"\1", literal) if "\\" in literal else literal
+    return [Comparison(object_type=object_type, path=path, operator="=", negated=False, values=(value,))]
+
+
 def parse_pattern(pattern: str) -> list[Comparison]:
     """Every comparison of a STIX 2.1 pattern; :class:`InvalidInput` with the offset of a syntax error."""
     if not isinstance(pattern, str):
         raise InvalidInput("pattern must be a string", where="pattern")
+    simple = _parse_simple(pattern)
+    if simple is not None:
+        _check_hash_values_simple(simple[0])
+        return simple
+    return _Parser(pattern).parse()
+
+
+def _check_hash_values_simple(comparison: Comparison) -> None:
+    if comparison.path[0] == "hashes":
+        _check_hash_values(comparison.path, comparison.values, 0)
+
+
+def parse_pattern_slow(pattern: str) -> list[Comparison]:
+    """The full parser only (tests compare it with the fast path)."""
     return _Parser(pattern).parse()
 
 

@@ -210,8 +210,14 @@ class IntelService:
                 seen[key] = r.content_hash
                 new_rows.append(r)
             ref_levels = self._ref_levels(st, new_rows)
-            pks = st.insert_objects(new_rows, now, ref_levels)
-            latest = st.refresh_latest({r.stix_id for r in new_rows})
+            counts: dict[str, int] = {}
+            for r in new_rows:
+                counts[r.stix_id] = counts.get(r.stix_id, 0) + 1
+            fresh = frozenset(sid for sid, n in counts.items() if n == 1 and sid not in existing)
+            pks = st.insert_objects(new_rows, now, ref_levels, fresh)
+            latest = st.refresh_latest({r.stix_id for r in new_rows if r.stix_id not in fresh})
+            latest.update({r.stix_id: (pks[(r.stix_id, r.version)], r.version) for r in new_rows
+                           if r.stix_id in fresh})
             latest_rows = [(pks[(r.stix_id, r.version)], r) for r in new_rows
                            if latest[r.stix_id][0] == pks[(r.stix_id, r.version)]]
             st.replace_indexes(latest_rows)

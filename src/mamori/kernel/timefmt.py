@@ -35,8 +35,19 @@ def format_timestamp(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_UTC_Z = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z$")
+
+
 def normalise_timestamp(text: str, *, where: str = "timestamp") -> str:
     """Any RFC 3339 text → the store's sortable form."""
+    m = _UTC_Z.match(text) if isinstance(text, str) else None
+    if m is not None:  # already UTC with at most microseconds: check the fields, pad the fraction
+        y, mo, d, h, mi, sec, frac = m.groups()
+        try:
+            datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec))
+        except ValueError as e:
+            raise InvalidInput(f"not a valid date/time: {text!r}", where=where) from e
+        return f"{y}-{mo}-{d}T{h}:{mi}:{sec}.{(frac or '').ljust(6, '0')}Z"
     return format_timestamp(parse_timestamp(text, where=where))
 
 

@@ -112,25 +112,38 @@ class SqlIntelStore:
             out.update({sid: t for sid, t in self.conn.execute(q)})
         return out
 
+    def _insert_many(self, table: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Bulk insert straight through the driver: the hot path of ingest (no per-row SQL compilation)."""
+        if not rows:
+            return
+        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+        self.conn.exec_driver_sql(sql, list(rows))
+
+    _OBJECT_COLUMNS = (
+        "stix_id", "type", "spec_version", "version", "created", "modified", "revoked", "valid_from", "valid_until",
+        "confidence", "tlp", "ref_tlp", "ref_unmarked", "name", "labels", "search_text", "is_latest", "date_added",
+        "content_hash", "raw",
+    )
+
     def insert_objects(
-        self, rows: Sequence[ObjectRow], date_added: str, ref_levels: dict[str, tuple[int, bool]]
+        self, rows: Sequence[ObjectRow], date_added: str, ref_levels: dict[str, tuple[int, bool]],
+        latest_ids: frozenset[str] = frozenset(),
     ) -> dict[tuple[str, str], int]:
-        """Insert new versions (caller removed duplicates); returns (stix_id, version) → pk."""
+        """Insert new versions (caller removed duplicates); returns (stix_id, version) → pk.
+
+        ``latest_ids``: objects known to be the only version, inserted already flagged as latest.
+        """
         if not rows:
             return {}
-        payload = [
-            {
-                "stix_id": r.stix_id, "type": r.type, "spec_version": r.spec_version, "version": r.version,
-                "created": r.created, "modified": r.modified, "revoked": r.revoked, "valid_from": r.valid_from,
-                "valid_until": r.valid_until, "confidence": r.confidence, "tlp": r.tlp,
-                "ref_tlp": ref_levels.get(r.stix_id, (UNMARKED, False))[0],
-                "ref_unmarked": ref_levels.get(r.stix_id, (UNMARKED, False))[1],
-                "name": r.name, "labels": r.labels, "search_text": r.search_text, "is_latest": False,
-                "date_added": date_added, "content_hash": r.content_hash, "raw": r.raw,
-            }
+        none = (UNMARKED, False)
+        self._insert_many(stix_objects, self._OBJECT_COLUMNS, [
+            (r.stix_id, r.type, r.spec_version, r.version, r.created, r.modified, r.revoked, r.valid_from,
+             r.valid_until, r.confidence, r.tlp, ref_levels.get(r.stix_id, none)[0],
+             ref_levels.get(r.stix_id, none)[1], r.name, r.labels, r.search_text, r.stix_id in latest_ids, date_added,
+             r.content_hash, r.raw)
             for r in rows
-        ]
-        self.conn.execute(stix_objects.insert(), payload)
+        ])
         pks: dict[tuple[str, str], int] = {}
         wanted = {(r.stix_id, r.version) for r in rows}
         for part in _chunks(sorted({r.stix_id for r in rows})):
@@ -145,28 +158,25 @@ class SqlIntelStore:
     def refresh_latest(self, stix_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Recompute ``is_latest`` for these ids; returns stix_id → (pk, version) of the latest."""
         latest: dict[str, tuple[int, str]] = {}
+        flagged: dict[int, bool] = {}
         ids = sorted(set(stix_ids))
         for part in _chunks(ids):
-            q = select(stix_objects.c.stix_id, stix_objects.c.version, stix_objects.c.pk).where(
-                stix_objects.c.stix_id.in_(part)
-            )
-            for sid, ver, pk in self.conn.execute(q):
+            q = select(stix_objects.c.stix_id, stix_objects.c.version, stix_objects.c.pk,
+                       stix_objects.c.is_latest).where(stix_objects.c.stix_id.in_(part))
+            for sid, ver, pk, is_latest in self.conn.execute(q):
+                flagged[pk] = bool(is_latest)
                 if sid not in latest or ver > latest[sid][1]:
                     latest[sid] = (pk, ver)
-        if not latest:
-            return latest
-        self.conn.execute(
-            update(stix_objects)
-            .where(stix_objects.c.stix_id == bindparam("sid"), stix_objects.c.is_latest == true(),
-                   stix_objects.c.pk != bindparam("lpk"))
-            .values(is_latest=False)
-            .execution_options(synchronize_session=False),
-            [{"sid": sid, "lpk": pk} for sid, (pk, _v) in latest.items()],
-        )
-        self.conn.execute(
-            update(stix_objects).where(stix_objects.c.pk == bindparam("lpk")).values(is_latest=True),
-            [{"lpk": pk} for pk, _v in latest.values()],
-        )
+        winners = {pk for pk, _v in latest.values()}
+        # Updates by primary key only: the planner cannot pick a poor index for them.
+        clear = [{"p": pk} for pk, is_latest in flagged.items() if is_latest and pk not in winners]
+        mark = [{"p": pk} for pk in winners if not flagged.get(pk)]
+        if clear:
+            self.conn.execute(update(stix_objects).where(stix_objects.c.pk == bindparam("p")).values(is_latest=False),
+                              clear)
+        if mark:
+            self.conn.execute(update(stix_objects).where(stix_objects.c.pk == bindparam("p")).values(is_latest=True),
+                              mark)
         return latest
 
     def replace_indexes(self, latest_rows: Sequence[tuple[int, ObjectRow]]) -> None:
@@ -177,20 +187,12 @@ class SqlIntelStore:
         for part in _chunks(ids):
             self.conn.execute(indicator_values.delete().where(indicator_values.c.stix_id.in_(part)))
             self.conn.execute(stix_refs.delete().where(stix_refs.c.via_id.in_(part)))
-        values = [
-            {"object_pk": pk, "stix_id": r.stix_id, "kind": k, "value": v, "ip_lo": lo, "ip_hi": hi}
-            for pk, r in latest_rows
-            for (k, v, lo, hi) in r.values
-        ]
-        if values:
-            self.conn.execute(indicator_values.insert(), values)
-        refs = [
-            {"src_id": s, "dst_id": d, "ref_type": t, "via_id": r.stix_id}
-            for _pk, r in latest_rows
-            for (s, d, t) in r.refs
-        ]
-        if refs:
-            self.conn.execute(stix_refs.insert(), refs)
+        self._insert_many(indicator_values, ("object_pk", "stix_id", "kind", "value", "ip_lo", "ip_hi"), [
+            (pk, r.stix_id, k, v, lo, hi) for pk, r in latest_rows for (k, v, lo, hi) in r.values
+        ])
+        self._insert_many(stix_refs, ("src_id", "dst_id", "ref_type", "via_id"), [
+            (s, d, t, r.stix_id) for _pk, r in latest_rows for (s, d, t) in r.refs
+        ])
 
     def raise_referrers(self, levels: dict[str, int]) -> None:
         """Objects that link to these ids inherit their TLP (TLP only ratchets up: fail closed)."""
@@ -244,16 +246,12 @@ class SqlIntelStore:
                 stix_objects.c.pk.in_(part)
             )
             ref_levels.update({pk: (rt, bool(ru)) for pk, rt, ru in self.conn.execute(q)})
-        self.conn.execute(
-            collection_entries.insert(),
-            [
-                {
-                    "collection_id": collection_id, "object_pk": pk, "stix_id": sid, "type": typ, "version": ver,
-                    "spec_version": sv, "date_added": date_added, "tlp": tlp, "ref_tlp": ref_levels[pk][0],
-                    "ref_unmarked": ref_levels[pk][1], "is_latest": False, "is_first": False,
-                }
-                for pk, sid, typ, ver, sv, tlp in new
-            ],
+        self._insert_many(
+            collection_entries,
+            ("collection_id", "object_pk", "stix_id", "type", "version", "spec_version", "date_added", "tlp",
+             "ref_tlp", "ref_unmarked", "is_latest", "is_first"),
+            [(collection_id, pk, sid, typ, ver, sv, date_added, tlp, ref_levels[pk][0], ref_levels[pk][1], False,
+              False) for pk, sid, typ, ver, sv, tlp in new],
         )
         self.refresh_entry_flags(collection_id, {i[1] for i in new})
         return len(new)
