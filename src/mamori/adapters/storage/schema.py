@@ -185,6 +185,7 @@ Index(
     collection_entries.c.version,
 )
 Index("ix_collection_entries_obj", collection_entries.c.collection_id, collection_entries.c.stix_id)
+Index("ix_collection_entries_stix_id", collection_entries.c.stix_id)
 
 sharing_agreements = Table(
     "sharing_agreements",
@@ -250,3 +251,10 @@ taxii_feeds = Table(
     Column("last_result", Text),
     Column("created_at", TS, nullable=False),
 )
+
+# --- active cyber defence -------------------------------------------------------------------------------
+# Capabilities define their tables on this MetaData so that one schema and one migration history hold them all.
+
+from mamori.traffic.tables import define_tables as _define_traffic_tables  # noqa: E402
+
+traffic_tables = _define_traffic_tables(metadata)
