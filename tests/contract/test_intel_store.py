@@ -136,3 +136,49 @@ def test_indicator_scores_decay_and_sightings_refresh_them(any_ctx: Context) -> 
     any_ctx.intel.ingest([sighting])
     [refreshed] = any_ctx.intel.active_indicators()
     assert refreshed.score > 75
+
+
+def _report(n: int, refs: list[str], tlp: str = "green") -> dict:
+    from tests.stixgen import TS, marked, sid
+
+    return marked({"type": "report", "spec_version": "2.1", "id": sid("report", n), "created": TS, "modified": TS,
+                   "name": f"report {n}", "published": TS, "object_refs": refs}, tlp)
+
+
+def test_restriction_follows_chains_of_links_in_any_order(any_ctx: Context) -> None:
+    ind, red = indicator(1, tlp="green"), malware(2, tlp="red")
+    rel = relationship(3, ind["id"], red["id"], tlp="green")
+    rep = _report(4, [rel["id"]])
+    # the report and relationship arrive first, the RED object last, in separate batches
+    any_ctx.intel.ingest([ind, rep])
+    any_ctx.intel.ingest([rel])
+    any_ctx.intel.ingest([red])
+    seen = {s.stix_id for s in any_ctx.intel.search(GREEN, SearchQuery()).items}
+    assert seen == {ind["id"]}
+
+
+def test_restriction_follows_chains_inside_one_batch(any_ctx: Context) -> None:
+    ind, red = indicator(1, tlp="green"), malware(2, tlp="red")
+    rel = relationship(3, ind["id"], red["id"], tlp="green")
+    any_ctx.intel.ingest([_report(4, [rel["id"]]), rel, ind, red])
+    assert {s.stix_id for s in any_ctx.intel.search(GREEN, SearchQuery()).items} == {ind["id"]}
+
+
+def test_a_partner_cannot_version_someone_elses_object_nor_learn_that_it_exists(any_ctx: Context) -> None:
+    hidden = malware(1, "national", tlp="red")
+    shown = malware(2, "shared", tlp="green")
+    any_ctx.intel.ingest([hidden, shown])
+    partner = Clearance(max_tlp=TLP_GREEN, unmarked_as=TLP_RED, organisation_id="org-p", contributor="org-p")
+    newer = "2026-10-05T00:00:00.000Z"
+    attempt_hidden = malware(1, "overwritten", tlp="green") | {"modified": newer}
+    attempt_shown = malware(2, "overwritten", tlp="green") | {"modified": newer}
+    report = any_ctx.intel.ingest([attempt_hidden, attempt_shown], clearance=partner)
+    assert report.added == 0
+    # the visible one is refused with a reason; the hidden one looks like an object already held
+    assert [p.object_id for p in report.problems] == [shown["id"]] and report.duplicates == 1
+    assert any_ctx.intel.get(hidden["id"], FULL).raw["name"] == "national"
+    assert any_ctx.intel.get(shown["id"], FULL).raw["name"] == "shared"
+    # its own objects it may version
+    own = malware(3, "mine", tlp="green")
+    assert any_ctx.intel.ingest([own], clearance=partner).added == 1
+    assert any_ctx.intel.ingest([own | {"modified": newer, "name": "mine v2"}], clearance=partner).added == 1

@@ -30,6 +30,7 @@ class Clearance:
     user_id: str | None = None
     channel: str = "api"
     record_disclosures: bool = False
+    contributor: str | None = None  # a partner organisation writing: it may only version what it contributed
 
     @property
     def unmarked_visible(self) -> bool:
@@ -51,7 +52,7 @@ class Clearance:
         return Clearance(
             max_tlp=cap, unmarked_as=self.unmarked_as, collections_read=self.collections_read,
             collections_write=self.collections_write, organisation_id=self.organisation_id, user_id=self.user_id,
-            channel=channel, record_disclosures=self.record_disclosures,
+            channel=channel, record_disclosures=self.record_disclosures, contributor=self.contributor,
         )
 
 

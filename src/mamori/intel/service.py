@@ -99,7 +99,7 @@ class IntelService:
                 max_tlp, reads, writes = agreement
                 c = Clearance(max_tlp=min(max_tlp, PARTNER_CEILING), unmarked_as=self.unmarked_default,
                               collections_read=reads, collections_write=writes, organisation_id=org_id,
-                              user_id=principal.user.id, record_disclosures=True)
+                              user_id=principal.user.id, record_disclosures=True, contributor=org_id)
         return c.for_channel(channel)
 
     def set_agreement(self, organisation_id: str, max_tlp: str, read: Iterable[str] = (),
@@ -191,9 +191,29 @@ class IntelService:
                 if st.collection(cid) is None:
                     raise NotFound(f"no collection {cid!r}", where="collection")
             existing = st.existing_versions(r.stix_id for _i, r in prepared)
+            contributor = clearance.contributor if clearance is not None else None
+            foreign: set[str] = set()
+            if contributor is not None and existing:
+                # A partner may add versions only of objects it contributed. Someone else's object that the
+                # partner cannot see is passed over as if already held, so the answer reveals nothing.
+                for sid, (owners, any_seen) in st.owners(existing, clearance).items():  # type: ignore[arg-type]
+                    if owners != frozenset({contributor}):
+                        foreign.add(sid)
+                        if any_seen:
+                            for i, r in prepared:
+                                if r.stix_id == sid:
+                                    problems.append(Problem(
+                                        index=i + offset, object_id=sid,
+                                        reason="this object was contributed by another organisation; a partner "
+                                               "may add versions only of objects it contributed",
+                                    ))
+                        else:
+                            duplicates += sum(1 for _i, r in prepared if r.stix_id == sid)
             new_rows: list[ObjectRow] = []
             seen: dict[tuple[str, str], str] = {}
             for i, r in prepared:
+                if r.stix_id in foreign:
+                    continue
                 key = (r.stix_id, r.version)
                 known = existing.get(r.stix_id, {}).get(r.version)
                 if known is not None or key in seen:
@@ -214,14 +234,18 @@ class IntelService:
             for r in new_rows:
                 counts[r.stix_id] = counts.get(r.stix_id, 0) + 1
             fresh = frozenset(sid for sid, n in counts.items() if n == 1 and sid not in existing)
-            pks = st.insert_objects(new_rows, now, ref_levels, fresh)
+            pks = st.insert_objects(new_rows, now, ref_levels, fresh, added_by=contributor)
             latest = st.refresh_latest({r.stix_id for r in new_rows if r.stix_id not in fresh})
             latest.update({r.stix_id: (pks[(r.stix_id, r.version)], r.version) for r in new_rows
                            if r.stix_id in fresh})
             latest_rows = [(pks[(r.stix_id, r.version)], r) for r in new_rows
                            if latest[r.stix_id][0] == pks[(r.stix_id, r.version)]]
             st.replace_indexes(latest_rows)
-            st.raise_referrers({r.stix_id: r.tlp for _pk, r in latest_rows})
+            st.raise_referrers({
+                r.stix_id: (max(r.tlp, ref_levels.get(r.stix_id, (UNMARKED, False))[0]),
+                            r.tlp == UNMARKED or ref_levels.get(r.stix_id, (UNMARKED, False))[1])
+                for _pk, r in latest_rows
+            })
             added_ids = [r.stix_id for r in new_rows]
             if collections:
                 all_pks = dict(pks)
@@ -243,24 +267,36 @@ class IntelService:
                             problems=tuple(problems), added_ids=tuple(added_ids))
 
     def _ref_levels(self, st: SqlIntelStore, rows: Sequence[ObjectRow]) -> dict[str, tuple[int, bool]]:
+        """For each new object that links to others: the highest TLP among what it links to (transitively) and
+        whether any of those is unmarked. Objects of the same batch count, in any order."""
         targets = {end for r in rows for (s, d, _t) in r.refs for end in (s, d) if end != r.stix_id}
         if not targets:
             return {}
-        known = st.tlp_of_ids(targets)
-        for r in rows:  # objects of the same batch count too
-            if r.stix_id in targets:
-                known[r.stix_id] = max(known.get(r.stix_id, UNMARKED), r.tlp) if r.stix_id in known else r.tlp
+        known = st.restriction_of_ids(targets)
+        by_id = {r.stix_id: r for r in rows}
         out: dict[str, tuple[int, bool]] = {}
-        for r in rows:
-            lvl, unmarked = UNMARKED, False
-            for s, d, _t in r.refs:
-                for end in (s, d):
-                    if end == r.stix_id or end not in known:
-                        continue
-                    lvl = max(lvl, known[end])
-                    unmarked = unmarked or known[end] == UNMARKED
-            if lvl != UNMARKED or unmarked:
-                out[r.stix_id] = (lvl, unmarked)
+        for _ in range(6):  # chains inside one batch settle in a few passes
+            changed = False
+            for r in rows:
+                lvl, unmarked = UNMARKED, False
+                for s, d, _t in r.refs:
+                    for end in (s, d):
+                        if end == r.stix_id:
+                            continue
+                        if end in by_id:
+                            other = by_id[end]
+                            o_lvl, o_um = out.get(end, (UNMARKED, False))
+                            cand = (max(other.tlp, o_lvl), other.tlp == UNMARKED or o_um)
+                        elif end in known:
+                            cand = known[end]
+                        else:
+                            continue
+                        lvl, unmarked = max(lvl, cand[0]), unmarked or cand[1]
+                if (lvl != UNMARKED or unmarked) and out.get(r.stix_id) != (lvl, unmarked):
+                    out[r.stix_id] = (lvl, unmarked)
+                    changed = True
+            if not changed:
+                break
         return out
 
     def ingest_json(self, data: bytes | str, *, collections: Sequence[str] = (),

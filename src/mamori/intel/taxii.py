@@ -265,9 +265,10 @@ class TaxiiService:
         return self.intel.clearance_for(principal, "taxii")
 
     # --- discovery, API roots, collections -----------------------------------------------------------------
-    def collections(self, principal: Principal, api_root: str | None = None) -> list[CollectionView]:
+    def collections(self, principal: Principal, api_root: str | None = None,
+                    clearance: Clearance | None = None) -> list[CollectionView]:
         """Collections the viewer may read or write (all API roots when ``api_root`` is None)."""
-        c = self.clearance(principal)
+        c = clearance or self.clearance(principal)
         out: list[CollectionView] = []
         for row in self.intel.collections(api_root):
             may_read, may_write = c.may_read_collection(row["id"]), c.may_write_collection(row["id"])
@@ -279,9 +280,9 @@ class TaxiiService:
                                       can_write=may_write and principal.has(Scope.TAXII_WRITE)))
         return out
 
-    def api_roots(self, principal: Principal) -> list[str]:
+    def api_roots(self, principal: Principal, clearance: Clearance | None = None) -> list[str]:
         """API roots holding at least one collection the viewer sees, in name order."""
-        return sorted({v.api_root for v in self.collections(principal)})
+        return sorted({v.api_root for v in self.collections(principal, clearance=clearance)})
 
     def api_root(self, principal: Principal, name: str) -> dict[str, Any]:
         if name not in self.api_roots(principal):
@@ -289,20 +290,23 @@ class TaxiiService:
         return {"title": name, "description": f"mamori TAXII 2.1 API root '{name}'",
                 "versions": [TAXII_MEDIA_TYPE], "max_content_length": self.limits.max_content_length}
 
-    def collection(self, principal: Principal, api_root: str, collection_id: str) -> CollectionView:
-        for view in self.collections(principal, api_root):
+    def collection(self, principal: Principal, api_root: str, collection_id: str,
+                   clearance: Clearance | None = None) -> CollectionView:
+        c = clearance or self.clearance(principal)
+        for view in self.collections(principal, api_root, c):
             if view.id == collection_id:
                 return view
-        if api_root not in self.api_roots(principal):
+        if api_root not in self.api_roots(principal, c):
             raise NotFound(f"no API root {api_root!r}", where="api_root")
         raise NotFound(f"no collection {collection_id!r} in API root {api_root!r}", where="collection")
 
     def _readable(self, principal: Principal, api_root: str, collection_id: str) -> tuple[CollectionView, Clearance]:
-        view = self.collection(principal, api_root, collection_id)
+        clearance = self.clearance(principal)
+        view = self.collection(principal, api_root, collection_id, clearance)
         if not view.can_read:
             raise PermissionDenied(f"your sharing agreement does not let you read collection {collection_id}",
                                    where="collection")
-        return view, self.clearance(principal)
+        return view, clearance
 
     # --- reads -----------------------------------------------------------------------------------------------
     def objects(self, principal: Principal, api_root: str, collection_id: str, query: EntryQuery,
@@ -389,7 +393,8 @@ class TaxiiService:
     # --- writes ----------------------------------------------------------------------------------------------
     def add_objects(self, principal: Principal, api_root: str, collection_id: str, body: bytes) -> StatusResource:
         """Add Objects (section 5.5): valid objects are stored, invalid ones reported as failures."""
-        view = self.collection(principal, api_root, collection_id)
+        clearance = self.clearance(principal)
+        view = self.collection(principal, api_root, collection_id, clearance)
         if not view.can_write:
             raise PermissionDenied(f"your sharing agreement does not let you add objects to collection "
                                    f"{collection_id}", where="collection")
@@ -397,7 +402,6 @@ class TaxiiService:
             raise PayloadTooLarge(f"the envelope exceeds the {self.limits.max_content_length}-byte limit "
                                   "of this API root", where="body")
         objects = parse_envelope(body)
-        clearance = self.clearance(principal)
         report = self.intel.ingest(objects, collections=[collection_id], clearance=clearance)
         status = status_of_report(self.ids.new(), api_root, collection_id, principal.user.id, self._now(),
                                   objects, report)
@@ -417,11 +421,11 @@ class TaxiiService:
     def delete_object(self, principal: Principal, api_root: str, collection_id: str, object_id: str,
                       query: EntryQuery) -> int:
         """Delete an Object (section 5.7) from this collection only; national staff with taxii:write only."""
-        self.collection(principal, api_root, collection_id)
+        clearance = self.clearance(principal)
+        self.collection(principal, api_root, collection_id, clearance)
         if not (principal.is_national and principal.has(Scope.TAXII_WRITE)):
             raise PermissionDenied("only national staff with the taxii:write scope may delete objects",
                                    where="collection")
-        clearance = self.clearance(principal)
         q = EntryQuery(ids=(object_id,), versions=query.versions or ("all",), spec_versions=query.spec_versions)
         with self.db.begin() as conn:
             st = self._store(conn)

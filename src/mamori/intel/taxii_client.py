@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -37,6 +37,8 @@ from mamori.kernel.ids import IdFactory
 from mamori.kernel.timefmt import format_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from mamori.adapters.storage.database import Database
     from mamori.bootstrap import Context
     from mamori.intel.service import IntelService
@@ -160,6 +162,20 @@ class SecretBox:
 # --- the service -------------------------------------------------------------------------------------------
 
 
+class FeedStore(Protocol):
+    """What feeds need from storage (``mamori.adapters.storage.taxii_store``)."""
+
+    def add_feed(self, values: dict[str, Any]) -> None: ...
+
+    def feeds(self) -> list[dict[str, Any]]: ...
+
+    def feed(self, name: str) -> dict[str, Any] | None: ...
+
+    def update_feed(self, feed_id: str, **values: Any) -> None: ...
+
+    def remove_feed(self, name: str) -> bool: ...
+
+
 def _feed_of(row: dict[str, Any]) -> Feed:
     return Feed(
         id=row["id"], name=row["name"], collection_url=row["collection_url"], username=row["username"],
@@ -190,16 +206,15 @@ class TaxiiFeeds:
         intel: IntelService,
         *,
         secret_key: str,
+        store: Callable[[Connection], FeedStore],
         http: Callable[[], httpx.Client] | None = None,
     ) -> None:
-        from mamori.adapters.storage.taxii_store import SqlTaxiiStore
-
         self.db = db
         self.clock = clock
         self.ids = ids
         self.intel = intel
         self._box = SecretBox(secret_key)
-        self._store = SqlTaxiiStore
+        self._store = store
         self._http = http or (lambda: httpx.Client(timeout=httpx.Timeout(30.0), follow_redirects=False,
                                                    headers={"User-Agent": USER_AGENT}))
 
@@ -388,7 +403,10 @@ def _error_description(resp: httpx.Response) -> str:
 
 def taxii_feeds(ctx: Context, http: Callable[[], httpx.Client] | None = None) -> TaxiiFeeds:
     """The feed service of a context."""
-    return TaxiiFeeds(ctx.db, ctx.clock, ctx.ids, ctx.intel, secret_key=ctx.secret_key, http=http)
+    from mamori.adapters.storage.taxii_store import SqlTaxiiStore
+
+    return TaxiiFeeds(ctx.db, ctx.clock, ctx.ids, ctx.intel, secret_key=ctx.secret_key, store=SqlTaxiiStore,
+                      http=http)
 
 
 __all__ = [

@@ -101,16 +101,35 @@ class SqlIntelStore:
                 out.setdefault(sid, {})[ver] = (pk, h)
         return out
 
-    def tlp_of_ids(self, stix_ids: Iterable[str]) -> dict[str, int]:
-        """Own TLP of the latest version of each known id (UNMARKED where unmarked)."""
-        out: dict[str, int] = {}
+    def restriction_of_ids(self, stix_ids: Iterable[str]) -> dict[str, tuple[int, bool]]:
+        """How restricted each known id is when something links to it: (highest marked TLP of it and of what
+        it links to, whether any of those is unmarked). Latest versions only."""
+        out: dict[str, tuple[int, bool]] = {}
         ids = sorted(set(stix_ids))
         for part in _chunks(ids):
-            q = select(stix_objects.c.stix_id, stix_objects.c.tlp).where(
+            q = select(stix_objects.c.stix_id, stix_objects.c.tlp, stix_objects.c.ref_tlp,
+                       stix_objects.c.ref_unmarked).where(
                 stix_objects.c.stix_id.in_(part), stix_objects.c.is_latest == true()
             )
-            out.update({sid: t for sid, t in self.conn.execute(q)})
+            for sid, tlp, ref_tlp, ref_unmarked in self.conn.execute(q):
+                out[sid] = (max(tlp, ref_tlp), tlp == UNMARKED or bool(ref_unmarked))
         return out
+
+    def owners(self, stix_ids: Iterable[str], clearance: Clearance) -> dict[str, tuple[frozenset[str | None], bool]]:
+        """For ids already held: who added their versions (None: the national side) and whether the viewer
+        may see any of them."""
+        out: dict[str, tuple[set[str | None], bool]] = {}
+        ids = sorted(set(stix_ids))
+        seen = visible(stix_objects, clearance)
+        for part in _chunks(ids):
+            q = select(stix_objects.c.stix_id, stix_objects.c.added_by, seen.label("seen")).where(
+                stix_objects.c.stix_id.in_(part)
+            )
+            for sid, added_by, is_seen in self.conn.execute(q):
+                owners, any_seen = out.get(sid, (set(), False))
+                owners.add(added_by)
+                out[sid] = (owners, any_seen or bool(is_seen))
+        return {k: (frozenset(o), v) for k, (o, v) in out.items()}
 
     def _insert_many(self, table: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         """Bulk insert straight through the driver: the hot path of ingest (no per-row SQL compilation)."""
@@ -123,12 +142,12 @@ class SqlIntelStore:
     _OBJECT_COLUMNS = (
         "stix_id", "type", "spec_version", "version", "created", "modified", "revoked", "valid_from", "valid_until",
         "confidence", "tlp", "ref_tlp", "ref_unmarked", "name", "labels", "search_text", "is_latest", "date_added",
-        "content_hash", "raw",
+        "added_by", "content_hash", "raw",
     )
 
     def insert_objects(
         self, rows: Sequence[ObjectRow], date_added: str, ref_levels: dict[str, tuple[int, bool]],
-        latest_ids: frozenset[str] = frozenset(),
+        latest_ids: frozenset[str] = frozenset(), added_by: str | None = None,
     ) -> dict[tuple[str, str], int]:
         """Insert new versions (caller removed duplicates); returns (stix_id, version) → pk.
 
@@ -141,7 +160,7 @@ class SqlIntelStore:
             (r.stix_id, r.type, r.spec_version, r.version, r.created, r.modified, r.revoked, r.valid_from,
              r.valid_until, r.confidence, r.tlp, ref_levels.get(r.stix_id, none)[0],
              ref_levels.get(r.stix_id, none)[1], r.name, r.labels, r.search_text, r.stix_id in latest_ids, date_added,
-             r.content_hash, r.raw)
+             added_by, r.content_hash, r.raw)
             for r in rows
         ])
         pks: dict[tuple[str, str], int] = {}
@@ -194,35 +213,50 @@ class SqlIntelStore:
             (s, d, t, r.stix_id) for _pk, r in latest_rows for (s, d, t) in r.refs
         ])
 
-    def raise_referrers(self, levels: dict[str, int]) -> None:
-        """Objects that link to these ids inherit their TLP (TLP only ratchets up: fail closed)."""
-        if not levels:
-            return
-        via_max: dict[str, tuple[int, bool]] = {}
-        ids = sorted(levels)
-        for part in _chunks(ids):
-            q = select(stix_refs.c.via_id, stix_refs.c.src_id, stix_refs.c.dst_id).where(
-                or_(stix_refs.c.dst_id.in_(part), stix_refs.c.src_id.in_(part))
-            )
-            for via, src, dst in self.conn.execute(q):
-                for end in (src, dst):
-                    if end in levels and end != via:
-                        lvl = levels[end]
-                        cur = via_max.get(via, (UNMARKED, False))
-                        via_max[via] = (max(cur[0], lvl), cur[1] or lvl == UNMARKED)
-        if not via_max:
-            return
-        params = [{"vid": v, "lvl": lvl, "um": um} for v, (lvl, um) in via_max.items()]
-        for table in (stix_objects, collection_entries):
-            self.conn.execute(
-                update(table)
-                .where(table.c.stix_id == bindparam("vid"))
-                .values(
-                    ref_tlp=case((table.c.ref_tlp < bindparam("lvl"), bindparam("lvl")), else_=table.c.ref_tlp),
-                    ref_unmarked=or_(table.c.ref_unmarked, bindparam("um")),
-                ),
-                params,
-            )
+    def raise_referrers(self, levels: dict[str, tuple[int, bool]], depth: int = 6) -> None:
+        """Objects that link to these ids inherit how restricted they are, through chains of links (a report
+        naming a relationship that names a TLP:RED object is itself treated as TLP:RED). Restriction only
+        ratchets up: fail closed."""
+        for _ in range(depth):
+            if not levels:
+                return
+            via_max: dict[str, tuple[int, bool]] = {}
+            for part in _chunks(sorted(levels)):
+                q = select(stix_refs.c.via_id, stix_refs.c.src_id, stix_refs.c.dst_id).where(
+                    or_(stix_refs.c.dst_id.in_(part), stix_refs.c.src_id.in_(part))
+                )
+                for via, src, dst in self.conn.execute(q):
+                    for end in (src, dst):
+                        if end in levels and end != via:
+                            lvl, um = levels[end]
+                            cur = via_max.get(via, (UNMARKED, False))
+                            via_max[via] = (max(cur[0], lvl), cur[1] or um)
+            if not via_max:
+                return
+            before = self.restriction_of_ids(via_max)
+            current = {}
+            for part in _chunks(sorted(via_max)):
+                q = select(stix_objects.c.stix_id, stix_objects.c.ref_tlp, stix_objects.c.ref_unmarked).where(
+                    stix_objects.c.stix_id.in_(part), stix_objects.c.is_latest == true()
+                )
+                current.update({sid: (rt, bool(ru)) for sid, rt, ru in self.conn.execute(q)})
+            changed = {v: lv for v, lv in via_max.items()
+                       if v in current and (lv[0] > current[v][0] or (lv[1] and not current[v][1]))}
+            if not changed:
+                return
+            params = [{"vid": v, "lvl": lvl, "um": um} for v, (lvl, um) in changed.items()]
+            for table in (stix_objects, collection_entries):
+                self.conn.execute(
+                    update(table)
+                    .where(table.c.stix_id == bindparam("vid"))
+                    .values(
+                        ref_tlp=case((table.c.ref_tlp < bindparam("lvl"), bindparam("lvl")), else_=table.c.ref_tlp),
+                        ref_unmarked=or_(table.c.ref_unmarked, bindparam("um")),
+                    ),
+                    params,
+                )
+            after = self.restriction_of_ids(changed)
+            levels = {v: after[v] for v in changed if v in after and after[v] != before.get(v)}
 
     # --- collections -------------------------------------------------------------------------------------
     def add_entries(

@@ -112,6 +112,7 @@ stix_objects = Table(
     Column("search_text", Text),  # lower-cased words for free-text search
     Column("is_latest", Boolean, nullable=False),
     Column("date_added", TS, nullable=False),
+    Column("added_by", ID),  # organisation of a partner that contributed this version; NULL: the national side
     Column("content_hash", String(64), nullable=False),
     Column("raw", Text, nullable=False),
     UniqueConstraint("stix_id", "version", name="uq_stix_objects_id_version"),

@@ -1,8 +1,8 @@
-"""traffic approvals
+"""traffic approvals, contributors of partner objects
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 19:26:20.019923
+Create Date: 2026-11-25 19:35:51.627488
 """
 
 from __future__ import annotations
@@ -35,9 +35,15 @@ def upgrade() -> None:
     with op.batch_alter_table('collection_entries', schema=None) as batch_op:
         batch_op.create_index('ix_collection_entries_stix_id', ['stix_id'], unique=False)
 
+    with op.batch_alter_table('stix_objects', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('added_by', sa.String(length=64), nullable=True))
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('stix_objects', schema=None) as batch_op:
+        batch_op.drop_column('added_by')
+
     with op.batch_alter_table('collection_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_collection_entries_stix_id')
 
