@@ -136,7 +136,7 @@ class SqlIntelStore:
         if not rows:
             return
         mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608 - table and column names come from the schema, values are bound
         self.conn.exec_driver_sql(sql, list(rows))
 
     _OBJECT_COLUMNS = (
