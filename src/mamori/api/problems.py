@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -42,7 +43,8 @@ def problem_response(
         return JSONResponse(body, status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
     if not _is_api(request):
         if status == 401:
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
         renderer = getattr(request.app.state, "render_error", None)
         if renderer is not None:
             resp: Response = renderer(request, status, title, detail)
