@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mamori.cli.common import console, context, out
+from mamori.cli.common import _, console, context, out
 
 
 def register(app: typer.Typer) -> None:
@@ -22,18 +22,21 @@ def register(app: typer.Typer) -> None:
         from mamori.logging_setup import configure_logging
 
         with context() as ctx:
-            with console.status("seeding demo data"):
+            with console.status(_("seeding demo data")):
                 loaded = load_demo(ctx)
             r = loaded.report
-            out.print(f"demo: {loaded.organisations} organisations and {loaded.users} users created; "
-                      f"{r.added} intelligence objects added ({r.duplicates} already present, {r.invalid} invalid)",
+            out.print(_("demo: {orgs} organisations and {users} users created; {added} intelligence objects added "
+                        "({duplicates} already present, {invalid} invalid)", orgs=loaded.organisations,
+                        users=loaded.users, added=r.added, duplicates=r.duplicates, invalid=r.invalid),
                       highlight=False)
-            out.print(f"demo logins (username, role, password): {loaded.credentials_file}", highlight=False)
+            out.print(_("demo logins (username, role, password): {path}", path=loaded.credentials_file),
+                      highlight=False)
             if loaded.credentials_file.exists():
                 out.print(loaded.credentials_file.read_text(), highlight=False, markup=False)
             if not serve:
                 return
             h, p = host or ctx.settings.host, port or ctx.settings.port
-            out.print(f"serving on http://{h}:{p}/ (TAXII 2.1 discovery at /taxii2/, API docs at /api/docs)")
+            out.print(_("serving on http://{host}:{port}/ (TAXII 2.1 discovery at /taxii2/, API docs at /api/docs)",
+                        host=h, port=p))
             configure_logging()
             uvicorn.run(create_app(ctx), host=h, port=p, log_config=None, access_log=False)

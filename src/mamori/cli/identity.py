@@ -6,7 +6,7 @@ import secrets
 
 import typer
 
-from mamori.cli.common import context, out
+from mamori.cli.common import _, context, out
 from mamori.identity.model import OrgKind, Role
 
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
@@ -29,9 +29,9 @@ def user_create(
     with context() as ctx:
         user = ctx.identity.create_user(username, role, password=pw, organisation=organisation, locale=locale,
                                         display_name=display_name)
-    out.print(f"created user {user.username} ({user.role.value})")
+    out.print(_("created user {username} ({role})", username=user.username, role=user.role.value))
     if generated:
-        out.print(f"password: {pw}", highlight=False)
+        out.print(_("password: {password}", password=pw), highlight=False)
 
 
 @user_app.command("list")
@@ -50,7 +50,7 @@ def user_set_password(
     """Set a user's password."""
     with context() as ctx:
         ctx.identity.set_password(username, password)
-    out.print(f"password changed for {username}")
+    out.print(_("password changed for {username}", username=username))
 
 
 @token_app.command("create")
@@ -80,7 +80,7 @@ def token_revoke(token_id: str = typer.Argument(...)) -> None:
     """Revoke a token by id."""
     with context() as ctx:
         ctx.identity.revoke_token(token_id)
-    out.print(f"revoked {token_id}")
+    out.print(_("revoked {token_id}", token_id=token_id))
 
 
 @org_app.command("create")
@@ -95,7 +95,7 @@ def org_create(
     """Create an organisation."""
     with context() as ctx:
         org = ctx.identity.create_organisation(key, name, kind, name_ja=name_ja, sector=sector, country=country)
-    out.print(f"created organisation {org.key} ({org.kind.value}) id={org.id}")
+    out.print(_("created organisation {key} ({kind}) id={id}", key=org.key, kind=org.kind.value, id=org.id))
 
 
 @org_app.command("list")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mamori.cli.common import console, context, out
+from mamori.cli.common import _, console, context, out
 
 app = typer.Typer(help="Threat intelligence: import, export and look up.", no_args_is_help=True)
 
@@ -24,17 +24,17 @@ def import_(
     total_problems = 0
     with context() as ctx, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                     TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("importing", total=len(files))
+        task = bar.add_task(_("importing"), total=len(files))
         for path in files:
-            bar.update(task, description=f"importing {path.name}")
+            bar.update(task, description=_("importing {name}", name=path.name))
             report = ctx.intel.import_file(path, fmt=fmt, collections=collection, default_tlp=tlp)
             bar.advance(task)
-            out.print(f"{path}: {report.added} added, {report.duplicates} already present, "
-                      f"{report.invalid} invalid", highlight=False)
+            out.print(_("{path}: {added} added, {duplicates} already present, {invalid} invalid", path=path,
+                        added=report.added, duplicates=report.duplicates, invalid=report.invalid), highlight=False)
             for p in report.problems[:50]:
                 out.print(f"  [{p.index}] {p.object_id or ''} {p.reason}", highlight=False)
             if report.invalid > 50:
-                out.print(f"  ... and {report.invalid - 50} more", highlight=False)
+                out.print(_("  ... and {count} more", count=report.invalid - 50), highlight=False)
             total_problems += report.invalid
     if total_problems:
         raise typer.Exit(3)
@@ -60,12 +60,12 @@ def export(
         return
     if len(files) == 1 and not output.is_dir():
         output.write_text(next(iter(files.values())), encoding="utf-8")
-        console.print(f"wrote {output}")
+        console.print(_("wrote {path}", path=output))
         return
     output.mkdir(parents=True, exist_ok=True)
     for name, body in files.items():
         (output / name).write_text(body, encoding="utf-8")
-    console.print(f"wrote {len(files)} files to {output}")
+    console.print(_("wrote {count} files to {path}", count=len(files), path=output))
 
 
 @app.command("lookup")
@@ -74,7 +74,7 @@ def lookup(value: str = typer.Argument(..., help="An IP, domain, URL, hash or e-
     with context() as ctx:
         hits = ctx.intel.lookup(value, ctx.intel.full_clearance())
     if not hits:
-        out.print("no current indicator matches")
+        out.print(_("no current indicator matches"))
         raise typer.Exit(4)
     for h in hits:
         out.print(f"{h.stix_id}\t{h.kind}\t{h.value}\t{h.name or ''}", highlight=False)

@@ -7,7 +7,7 @@ import importlib
 import typer
 
 from mamori.cli import identity, intel
-from mamori.cli.common import context, out
+from mamori.cli.common import _, context, out
 
 app = typer.Typer(
     name="mamori",
@@ -28,7 +28,7 @@ app.add_typer(db_app, name="db")
 def db_upgrade() -> None:
     """Apply database migrations (also done on every start)."""
     with context() as ctx:
-        out.print(f"database at {ctx.db.engine.url.render_as_string(hide_password=True)} is up to date")
+        out.print(_("database at {url} is up to date", url=ctx.db.engine.url.render_as_string(hide_password=True)))
 
 
 @app.command()

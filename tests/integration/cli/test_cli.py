@@ -17,6 +17,7 @@ runner = CliRunner()
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MAMORI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MAMORI_LOCALE", "en")
     monkeypatch.delenv("MAMORI_DATABASE_URL", raising=False)
     return tmp_path
 
@@ -98,3 +99,11 @@ def test_reimporting_a_plain_list_adds_nothing(env: Path) -> None:
     assert "2 added" in runner.invoke(app, ["intel", "import", str(iocs)]).output
     r = runner.invoke(app, ["intel", "import", str(iocs)])
     assert "0 added, 2 already present" in r.output
+
+
+def test_messages_follow_the_users_language(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAMORI_LOCALE", "ja")
+    r = runner.invoke(app, ["user", "create", "--username", "admin", "--role", "admin"])
+    assert "ユーザー admin（admin）を作成しました" in r.output and "パスワード:" in r.output
+    r = runner.invoke(app, ["token", "create", "--username", "ghost"])
+    assert r.exit_code == 1 and r.output.startswith("エラー:")
