@@ -52,10 +52,11 @@ class Settings(BaseSettings):
     # Active cyber defence (flow analytics).
     domestic_prefixes: list[str] = Field(default_factory=list)
     domestic_asns: list[int] = Field(default_factory=list)
+    traffic_findings_tlp: str = "TLP:AMBER"
     analytics_engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
 
-    @field_validator("tlp_unmarked_default")
+    @field_validator("tlp_unmarked_default", "traffic_findings_tlp")
     @classmethod
     def _tlp_label(cls, v: str) -> str:
         allowed = {"TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"}

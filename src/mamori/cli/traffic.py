@@ -10,14 +10,17 @@ import getpass
 import io
 import json
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import typer
+from babel.messages.pofile import read_po
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mamori.cli.common import console, context, fail, out
 from mamori.errors import InvalidInput
+from mamori.i18n import cli_locale, translations
 from mamori.kernel.timefmt import format_timestamp, parse_timestamp
 from mamori.traffic.findings_store import FindingFilter, StoredFinding, parse_kinds, parse_severity
 from mamori.traffic.service import traffic_service
@@ -33,6 +36,26 @@ app.add_typer(constituency_app, name="constituency")
 FINDING_COLUMNS = ("id", "kind", "severity", "score", "credibility", "source", "source_name", "destination",
                    "destination_name", "destination_port", "first_seen", "last_seen", "evidence_count", "sub_scores",
                    "fired")
+
+
+def _(message: str, **values: object) -> str:
+    """A message in the CLI's language: this capability's catalog first (shared with its web pages), then
+    mamori's; ``{name}`` placeholders filled."""
+    locale = cli_locale()
+    own = traffic_catalog() if locale == "ja" else {}
+    text = own.get(message) or translations(locale).gettext(message)
+    return text.format(**values) if values else text
+
+
+@lru_cache(maxsize=1)
+def traffic_catalog() -> dict[str, str]:
+    """The Japanese messages of the traffic pages and commands (``web/templates/traffic/traffic.ja.po``)."""
+    import mamori.web
+
+    path = Path(mamori.web.__file__).resolve().parent / "templates" / "traffic" / "traffic.ja.po"
+    with path.open("rb") as f:
+        catalog = read_po(f, locale="ja", abort_invalid=True)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
 
 
 def parse_when(text: str | None, where: str) -> datetime | None:
@@ -97,15 +120,17 @@ def ingest(
     """Ingest flow files as one batch: approval checked, minimised, stored; nothing stored on refusal."""
     with context() as ctx, Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                                     console=console, transient=True) as bar:
-        bar.add_task(f"ingesting {len(paths)} file(s)", total=None)
+        bar.add_task(_("ingesting {count} file(s)", count=len(paths)), total=None)
         report = traffic_service(ctx).ingest_paths(paths, format=fmt, channel=channel, approval_id=approval,
                                                    sensor=sensor)
-    out.print(f"batch {report.batch_id}: {report.records_stored} of {report.records_in} records stored, "
-              f"{report.dropped_domestic} domestic-only dropped"
-              + (f", fields dropped: {', '.join(report.dropped_fields)}" if report.dropped_fields else ""),
+    out.print(_("batch {batch}: {stored} of {total} records stored, {domestic} domestic-only dropped",
+                batch=report.batch_id, stored=report.records_stored, total=report.records_in,
+                domestic=report.dropped_domestic)
+              + (_("; fields dropped: {fields}", fields=", ".join(report.dropped_fields))
+                 if report.dropped_fields else ""),
               highlight=False)
     for e in report.errors[:20]:
-        out.print(f"  skipped: {e}", highlight=False)
+        out.print(_("  skipped: {reason}", reason=e), highlight=False)
 
 
 @app.command("collect")
@@ -119,14 +144,14 @@ def collect(
     with context() as ctx:
         collector = traffic_service(ctx).collector(listen, channel=channel, approval_id=approval, sensor=sensor)
         host, port = collector.start()
-        console.print(f"listening on {host}:{port} (Ctrl-C to stop)")
+        console.print(_("listening on {host}:{port} (Ctrl-C to stop)", host=host, port=port))
         try:
             collector.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
             collector.stop()
-        console.print(f"stopped after {collector.datagrams_received} datagrams")
+        console.print(_("stopped after {count} datagrams", count=collector.datagrams_received))
 
 
 @app.command("detect")
@@ -138,14 +163,15 @@ def detect(
     """Run the detectors over stored flows and store the findings (and their STIX 2.1 form)."""
     with context() as ctx, Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                                     console=console, transient=True) as bar:
-        bar.add_task("detecting", total=None)
+        bar.add_task(_("detecting"), total=None)
         r = traffic_service(ctx).detect(since=parse_when(since, "--since"), until=parse_when(until, "--until"),
                                         engine=engine)
-    out.print(f"{r.flows} flows over {len(r.days)} day(s) on {r.engine}: {r.findings} findings "
-              f"({r.added} new, {r.changed} updated, {r.unchanged} unchanged); {r.stix_added} STIX objects added",
+    out.print(_("{flows} flows over {days} day(s) on {engine}: {findings} findings ({added} new, {changed} updated, "
+                "{unchanged} unchanged); {stix} STIX objects added", flows=r.flows, days=len(r.days), engine=r.engine,
+                findings=r.findings, added=r.added, changed=r.changed, unchanged=r.unchanged, stix=r.stix_added),
               highlight=False)
     for p in r.stix_problems[:20]:
-        out.print(f"  STIX not stored: {p}", highlight=False)
+        out.print(_("  STIX not stored: {problem}", problem=p), highlight=False)
 
 
 @app.command("findings")
@@ -159,7 +185,7 @@ def findings(
 ) -> None:
     """List stored findings: kind, source, destination, score and sub-scores, first/last seen, evidence."""
     if fmt not in ("text", "json", "csv"):
-        fail(f"--format: unknown format {fmt!r} (text, json, csv)")
+        fail(_("{where}: unknown format {value} (text, json, csv)", where="--format", value=repr(fmt)))
     with context() as ctx:
         flt = FindingFilter(kinds=parse_kinds(kind, "--kind"), since=parse_when(since, "--since"),
                             until=parse_when(until, "--until"),
@@ -186,7 +212,7 @@ def findings(
                   f"{f.src.label()} -> {f.dst.label()}  {format_timestamp(f.first_seen)} .. "
                   f"{format_timestamp(f.last_seen)}  evidence {f.evidence_count}  [{subs}]",
                   highlight=False, markup=False)
-    console.print(f"{len(items)} of {total} finding(s)")
+    console.print(_("{shown} of {total} finding(s)", shown=len(items), total=total))
 
 
 @app.command("report")
@@ -198,19 +224,19 @@ def report(
 ) -> None:
     """An operator's early-warning report for one day, as CSV (Shadowserver-style columns)."""
     if all_operators == (organisation is not None):
-        fail("give either --organisation ORG or --all")
+        fail(_("give either --organisation ORG or --all"))
     with context() as ctx:
         svc = traffic_service(ctx)
         if all_operators:
             if output is None:
-                fail("--all needs --output FOLDER")
+                fail(_("--all needs --output FOLDER"))
             assert output is not None
             reports = svc.daily_reports(parse_day(day))
             output.mkdir(parents=True, exist_ok=True)
             for rep in reports:
                 (output / rep.filename).write_text(rep.to_csv(), encoding="utf-8")
-                out.print(f"{rep.organisation_key}: {len(rep.rows)} row(s) -> {output / rep.filename}",
-                          highlight=False)
+                out.print(_("{organisation}: {rows} row(s) -> {path}", organisation=rep.organisation_key,
+                            rows=len(rep.rows), path=output / rep.filename), highlight=False)
             return
         assert organisation is not None
         rep = svc.early_warning(organisation, parse_day(day))
@@ -219,7 +245,7 @@ def report(
         out.print(text, end="", highlight=False, markup=False)
         return
     output.write_text(text, encoding="utf-8")
-    console.print(f"wrote {len(rep.rows)} row(s) to {output}")
+    console.print(_("wrote {rows} row(s) to {path}", rows=len(rep.rows), path=output))
 
 
 @app.command("purge")
@@ -227,8 +253,9 @@ def purge() -> None:
     """Delete every stored flow whose retention has run out."""
     with context() as ctx:
         r = traffic_service(ctx).purge()
-    out.print(f"{r.records_removed} records removed ({r.files_deleted} files deleted, {r.files_rewritten} "
-              f"rewritten), {r.records_kept} kept", highlight=False)
+    out.print(_("{removed} records removed ({deleted} files deleted, {rewritten} rewritten), {kept} kept",
+                removed=r.records_removed, deleted=r.files_deleted, rewritten=r.files_rewritten, kept=r.records_kept),
+              highlight=False)
 
 
 @approval_app.command("add")
@@ -247,7 +274,7 @@ def approval_add(
         assert start is not None and end is not None
         a = traffic_service(ctx).add_approval(approval_id=approval_id, channel=channel, scope=scope or None,
                                               valid_from=start, valid_until=end, granted_by=granted_by)
-    out.print(f"approval {a.id} for {a.channel.value} recorded", highlight=False)
+    out.print(_("approval {id} for {channel} recorded", id=a.id, channel=a.channel.value), highlight=False)
 
 
 @approval_app.command("list")
@@ -271,8 +298,8 @@ def measure_propose(
     """Propose a measure with the finding's evidence package; its state stays 'proposed'."""
     with context() as ctx:
         m = traffic_service(ctx).propose_measure(finding_id, kind, proposed_by=by or _by(), reason=reason)
-    out.print(f"measure {m.id}: {m.kind.value} of {m.target} proposed (evidence sha256 {m.evidence_sha256})",
-              highlight=False)
+    out.print(_("measure {id}: {kind} of {target} proposed (evidence sha256 {sha})", id=m.id, kind=m.kind.value,
+                target=m.target, sha=m.evidence_sha256), highlight=False)
 
 
 @measure_app.command("list")
@@ -296,7 +323,8 @@ def constituency_add(
     with context() as ctx:
         added = traffic_service(ctx).add_constituency(organisation, prefixes=prefix, asns=asn, domains=domain,
                                                       added_by=_by())
-    out.print(f"{len(added)} entr{'y' if len(added) == 1 else 'ies'} added to {organisation}", highlight=False)
+    out.print(_("constituency of {organisation}: {count} added", organisation=organisation, count=len(added)),
+              highlight=False)
 
 
 @constituency_app.command("remove")
@@ -309,7 +337,8 @@ def constituency_remove(
     """Remove entries from an operator's constituency."""
     with context() as ctx:
         n = traffic_service(ctx).remove_constituency(organisation, prefixes=prefix, asns=asn, domains=domain)
-    out.print(f"{n} entr{'y' if n == 1 else 'ies'} removed", highlight=False)
+    out.print(_("constituency of {organisation}: {count} removed", organisation=organisation, count=n),
+              highlight=False)
 
 
 @constituency_app.command("list")

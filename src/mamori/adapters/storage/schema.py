@@ -256,6 +256,8 @@ taxii_feeds = Table(
 # --- active cyber defence -------------------------------------------------------------------------------
 # Capabilities define their tables on this MetaData so that one schema and one migration history hold them all.
 
+from mamori.traffic.finding_tables import define_tables as _define_finding_tables  # noqa: E402
 from mamori.traffic.tables import define_tables as _define_traffic_tables  # noqa: E402
 
 traffic_tables = _define_traffic_tables(metadata)
+finding_tables = _define_finding_tables(metadata)

@@ -1,0 +1,1 @@
+"""Analytics engines behind :class:`mamori.traffic.detect.ports.AnalyticsEngine`: DuckDB and Apache Spark."""

@@ -1,0 +1,1 @@
+"""Fast matching of flow rows against threat-intelligence indicators (addresses, prefixes, names, ports)."""
