@@ -6,7 +6,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from mamori import __version__
 from mamori.api import problems
@@ -20,8 +21,8 @@ def create_app(ctx: Context) -> FastAPI:
         title="mamori",
         version=__version__,
         description="National cyber-defence platform: threat intelligence, sharing, active defence.",
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,
+        openapi_url=None,
         redoc_url=None,
     )
     app.state.ctx = ctx
@@ -39,7 +40,13 @@ def create_app(ctx: Context) -> FastAPI:
                  (time.perf_counter() - start) * 1000)
         return response
 
+    from mamori.api.auth import authenticate
     from mamori.api.routers import identity, intel
+
+    @app.get("/api/openapi.json", include_in_schema=False, dependencies=[Depends(authenticate)])
+    def openapi_document() -> JSONResponse:
+        """The OpenAPI description, for authenticated callers only."""
+        return JSONResponse(app.openapi())
 
     app.include_router(identity.router)
     app.include_router(intel.router)
