@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     domestic_prefixes: list[str] = Field(default_factory=list)
     domestic_asns: list[int] = Field(default_factory=list)
     traffic_findings_tlp: str = "TLP:AMBER"
+    # Fields an operator agreement lets the agreement channel keep beyond mechanical information
+    # (dns_query, dns_rcode, tls_sni, http_host); empty: the strict default profile.
+    traffic_agreement_fields: list[str] = Field(default_factory=list)
+    # Retention per channel in days (agreement, transit, specific); empty: the built-in defaults.
+    traffic_retention_days: dict[str, float] = Field(default_factory=dict)
     analytics_engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
 

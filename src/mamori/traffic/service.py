@@ -413,9 +413,11 @@ class _FlowContacts:
 
 
 def policy_from_settings(prefixes: Sequence[str], asns: Sequence[int],
-                         prefix_asns: Mapping[str, int] | None = None) -> TrafficPolicy:
+                         prefix_asns: Mapping[str, int] | None = None, *, agreement_fields: Sequence[str] = (),
+                         retention_days: Mapping[str, float] | None = None) -> TrafficPolicy:
     """The ingest side's policy from settings; ASNs count only with a prefix-to-AS table."""
-    return TrafficPolicy.from_settings(prefixes, domestic_asns=asns if prefix_asns else (), prefix_asns=prefix_asns)
+    return TrafficPolicy.from_settings(prefixes, domestic_asns=asns if prefix_asns else (), prefix_asns=prefix_asns,
+                                       agreement_fields=agreement_fields, retention_days=retention_days)
 
 
 def traffic_service(ctx: Any) -> TrafficService:
@@ -432,7 +434,9 @@ def traffic_service(ctx: Any) -> TrafficService:
 
     settings = ctx.settings
     prefixes = list(settings.domestic_prefixes)
-    policy = policy_from_settings(prefixes, list(settings.domestic_asns))
+    policy = policy_from_settings(prefixes, list(settings.domestic_asns),
+                                  agreement_fields=list(settings.traffic_agreement_fields),
+                                  retention_days=dict(settings.traffic_retention_days) or None)
     profile = DetectionProfile(domestic_prefixes=tuple(prefixes)) if prefixes else DetectionProfile()
     office = DEFAULT_OFFICE
     for org in ctx.identity.organisations():

@@ -185,3 +185,20 @@ def test_messages_follow_the_cli_language(env: Path, monkeypatch: pytest.MonkeyP
     assert r.exit_code == 0 and "0 件のフロー" in r.output, r.output
     r = runner.invoke(app, ["traffic", "constituency", "add", "-o", "power-co", "--domain", "power.example"])
     assert "power-co の担当範囲: 1 件を追加" in r.output
+
+
+def test_agreement_profile_and_retention_come_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mamori.traffic.model import Channel
+    from mamori.traffic.service import traffic_service
+
+    monkeypatch.setenv("MAMORI_TRAFFIC_AGREEMENT_FIELDS", '["dns_query", "dns_rcode"]')
+    monkeypatch.setenv("MAMORI_TRAFFIC_RETENTION_DAYS", '{"agreement": 7}')
+    monkeypatch.setenv("MAMORI_DATA_DIR", str(tmp_path))
+    ctx = build_context(Settings())
+    try:
+        policy = traffic_service(ctx).policy
+        assert policy.retention[Channel.AGREEMENT].days == 7
+        assert policy.allowed_optional(Channel.AGREEMENT) == {"dns_query", "dns_rcode"}
+        assert policy.allowed_optional(Channel.TRANSIT) == frozenset()
+    finally:
+        ctx.close()
