@@ -15,7 +15,7 @@ from typing import Literal
 
 Dialect = Literal["duckdb", "spark"]
 
-_PLACEHOLDER = re.compile(r"@(COLLECT_SET|COLLECT)\(")
+_PLACEHOLDER = re.compile(r"@(COLLECT_SET|COLLECT|LIST|NDISTINCT)\(")
 
 
 def _close(text: str, start: int) -> int:
@@ -30,7 +30,9 @@ def _close(text: str, start: int) -> int:
 
 
 def render(template: str, dialect: Dialect) -> str:
-    """Replace the ``@COLLECT``/``@COLLECT_SET`` placeholders with the dialect's list aggregates."""
+    """Replace the list placeholders with the dialect's functions: ``@COLLECT`` / ``@COLLECT_SET`` (non-null
+    values), ``@LIST`` (a never-null column, collected without a filter) and ``@NDISTINCT`` (distinct values in
+    a list)."""
     out: list[str] = []
     pos = 0
     for m in _PLACEHOLDER.finditer(template):
@@ -39,12 +41,16 @@ def render(template: str, dialect: Dialect) -> str:
         end = _close(template, m.end())
         arg = render(template[m.end() : end], dialect)
         out.append(template[pos : m.start()])
-        distinct = m.group(1) == "COLLECT_SET"
-        if dialect == "duckdb":
-            inner = f"DISTINCT {arg}" if distinct else arg
+        kind = m.group(1)
+        if kind == "LIST":  # a column that is never null: no filter needed
+            out.append(f"list({arg})" if dialect == "duckdb" else f"collect_list({arg})")
+        elif kind == "NDISTINCT":  # the number of distinct values in a list
+            out.append(f"len(list_distinct({arg}))" if dialect == "duckdb" else f"size(array_distinct({arg}))")
+        elif dialect == "duckdb":
+            inner = f"DISTINCT {arg}" if kind == "COLLECT_SET" else arg
             out.append(f"list({inner}) FILTER (WHERE ({arg}) IS NOT NULL)")
         else:
-            out.append(f"{'collect_set' if distinct else 'collect_list'}({arg})")
+            out.append(f"{'collect_set' if kind == 'COLLECT_SET' else 'collect_list'}({arg})")
         pos = end + 1
     out.append(template[pos:])
     return "".join(out)
@@ -81,19 +87,39 @@ SELECT min(start_ts) AS window_start, max(start_ts + duration) AS window_end, co
 FROM flows
 """
 
+#: IPv4 pairs are grouped on one integer key (source and destination numbers packed into a BIGINT, shifted so
+#: that it never overflows) and selected with a semi-join; IPv6 pairs, whose numbers are null, on their text.
+#: The distinct-timestamp rule is applied to the collected lists of the few eligible pairs rather than as a
+#: distinct aggregate over every pair. Same answer, about half the time of grouping on text.
+PAIR_KEY = "((src_ip_num - 2147483648) * 4294967296 + dst_ip_num)"
+
+_PAIR_AGGREGATES = """min(src_ip) AS src_ip, min(dst_ip) AS dst_ip,
+         max(CASE WHEN src_domestic THEN 1 ELSE 0 END) AS src_domestic,
+         max(CASE WHEN dst_domestic THEN 1 ELSE 0 END) AS dst_domestic,
+         max(CASE WHEN channel = 'transit' THEN 1 ELSE 0 END) AS transit,
+         count(*) AS n, @LIST(start_ts) AS ts, @LIST({size}) AS sizes, @COLLECT(duration) AS durations,
+         @COLLECT(dst_port) AS dst_ports"""
+
 PAIR_SERIES_BY_ADDRESS = """
-WITH eligible AS (
-  SELECT src_ip AS e_src, dst_ip AS e_dst FROM flows WHERE {routable}
+WITH keyed AS (
+  SELECT *, """ + PAIR_KEY + """ AS pair_key FROM flows WHERE {routable}
+), eligible_v4 AS (
+  SELECT pair_key AS e_key FROM keyed WHERE pair_key IS NOT NULL
+  GROUP BY pair_key HAVING count(*) >= {min_connections}
+), eligible_v6 AS (
+  SELECT src_ip AS e_src, dst_ip AS e_dst FROM keyed WHERE pair_key IS NULL
   GROUP BY src_ip, dst_ip HAVING count(*) >= {min_connections}
+), series AS (
+  SELECT """ + _PAIR_AGGREGATES + """
+  FROM keyed WHERE pair_key IN (SELECT e_key FROM eligible_v4)
+  GROUP BY pair_key
+  UNION ALL
+  SELECT """ + _PAIR_AGGREGATES + """
+  FROM keyed JOIN eligible_v6 ON src_ip = e_src AND dst_ip = e_dst
+  WHERE pair_key IS NULL
+  GROUP BY src_ip, dst_ip
 )
-SELECT src_ip, dst_ip, max(CASE WHEN src_domestic THEN 1 ELSE 0 END) AS src_domestic,
-       max(CASE WHEN dst_domestic THEN 1 ELSE 0 END) AS dst_domestic,
-       max(CASE WHEN channel = 'transit' THEN 1 ELSE 0 END) AS transit,
-       count(*) AS n, @COLLECT(start_ts) AS ts, @COLLECT({size}) AS sizes, @COLLECT(duration) AS durations,
-       @COLLECT(dst_port) AS dst_ports
-FROM flows JOIN eligible ON src_ip = e_src AND dst_ip = e_dst
-GROUP BY src_ip, dst_ip
-HAVING count(DISTINCT start_ts) >= {min_connections}
+SELECT * FROM series WHERE @NDISTINCT(ts) >= {min_connections}
 """
 
 PAIR_SERIES_BY_NAME = """

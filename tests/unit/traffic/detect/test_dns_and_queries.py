@@ -46,4 +46,13 @@ def test_render_collect_for_spark() -> None:
 def test_fill_accepts_numbers_only() -> None:
     with pytest.raises(TypeError, match="min_connections"):
         queries.fill(queries.PAIR_SERIES_BY_ADDRESS, min_connections="4; DROP TABLE flows")
-    assert "HAVING count(DISTINCT start_ts) >= 4" in queries.fill(queries.PAIR_SERIES_BY_ADDRESS, min_connections=4)
+    filled = queries.fill(queries.PAIR_SERIES_BY_ADDRESS, min_connections=4)
+    assert "HAVING count(*) >= 4" in filled and "@NDISTINCT(ts) >= 4" in filled
+
+
+def test_render_list_and_distinct_count_for_both_dialects() -> None:
+    template = "SELECT @LIST(ts) AS ts FROM flows WHERE @NDISTINCT(ts) >= 3"
+    assert queries.render(template, "duckdb") == "SELECT list(ts) AS ts FROM flows WHERE len(list_distinct(ts)) >= 3"
+    assert queries.render(template, "spark") == (
+        "SELECT collect_list(ts) AS ts FROM flows WHERE size(array_distinct(ts)) >= 3"
+    )
