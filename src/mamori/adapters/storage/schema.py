@@ -132,7 +132,7 @@ indicator_values = Table(
     Column("ip_hi", BigInteger),
 )
 Index("ix_indicator_values_kind_value", indicator_values.c.kind, indicator_values.c.value)
-Index("ix_indicator_values_ip", indicator_values.c.ip_lo, indicator_values.c.ip_hi)
+Index("ix_indicator_values_ip", indicator_values.c.kind, indicator_values.c.ip_lo, indicator_values.c.ip_hi)
 Index("ix_indicator_values_stix_id", indicator_values.c.stix_id)
 
 stix_refs = Table(

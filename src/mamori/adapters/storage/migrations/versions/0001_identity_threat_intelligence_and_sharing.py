@@ -155,7 +155,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['object_pk'], ['stix_objects.pk'], name=op.f('fk_indicator_values_object_pk_stix_objects'))
     )
     with op.batch_alter_table('indicator_values', schema=None) as batch_op:
-        batch_op.create_index('ix_indicator_values_ip', ['ip_lo', 'ip_hi'], unique=False)
+        batch_op.create_index('ix_indicator_values_ip', ['kind', 'ip_lo', 'ip_hi'], unique=False)
         batch_op.create_index('ix_indicator_values_kind_value', ['kind', 'value'], unique=False)
         batch_op.create_index('ix_indicator_values_stix_id', ['stix_id'], unique=False)
 
