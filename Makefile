@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo serve test lint typecheck bench bench-intel bench-traffic clean
+.PHONY: setup demo serve test lint typecheck bench bench-intel bench-intel-quick bench-intel-full bench-traffic clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,12 @@ bench: bench-intel bench-traffic
 
 bench-intel: setup
 	$(BIN)/python bench/bench_intel.py
+
+bench-intel-quick: setup
+	$(BIN)/python bench/bench_intel.py --quick
+
+bench-intel-full: setup
+	$(BIN)/python bench/bench_intel.py --full-scale
 
 bench-traffic: setup
 	$(BIN)/python bench/bench_netflow_decode.py
