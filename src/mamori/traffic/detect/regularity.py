@@ -31,7 +31,7 @@ A series is given as a flat value array plus ``offsets`` (length ``n_series + 1`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -175,6 +175,11 @@ class SeriesScores:
     mode_bytes: FloatArray
     unique_connections: IntArray
     score: FloatArray
+
+
+def concat_scores(a: SeriesScores, b: SeriesScores) -> SeriesScores:
+    """The scores of two consecutive groups of pairs as one."""
+    return SeriesScores(**{f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(a)})
 
 
 def timestamp_scores(
