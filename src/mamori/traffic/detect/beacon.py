@@ -22,7 +22,8 @@ by at least ``min_sources`` distinct sources, counting domestic sources and, for
 sources too, where those regular sources are at least ``min_regular_share`` of all sources that talk to the
 destination often enough to be scored (a popular service has a few clock-like clients among thousands; a
 command server's clients are all clock-driven). The score is the smaller of the source-count ramp
-(:func:`~mamori.traffic.detect.model.ramp_score`) and the mean timestamp score of the regular pairs; prevalence does not lower it, since many hosts are the point.
+(:func:`~mamori.traffic.detect.model.ramp_score`) and the mean timestamp score of the regular pairs; prevalence
+does not lower it, since many hosts are the point.
 """
 
 from __future__ import annotations

@@ -100,8 +100,7 @@ _PAIR_AGGREGATES = """min(src_ip) AS src_ip, min(dst_ip) AS dst_ip,
          count(*) AS n, @LIST(start_ts) AS ts, @LIST({size}) AS sizes, @COLLECT(duration) AS durations,
          @COLLECT(dst_port) AS dst_ports"""
 
-# Built from this module's constant fragments only; numbers are filled in by `fill`, which refuses anything else.
-PAIR_SERIES_BY_ADDRESS = """  # noqa: S608
+PAIR_SERIES_BY_ADDRESS = """
 WITH keyed AS (
   SELECT *, """ + PAIR_KEY + """ AS pair_key FROM flows WHERE {routable}
 ), eligible_v4 AS (
