@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
             if not serve:
                 return
             h, p = host or ctx.settings.host, port or ctx.settings.port
-            out.print(_("serving on http://{host}:{port}/ (TAXII 2.1 discovery at /taxii2/, OpenAPI at /api/openapi.json)",
-                        host=h, port=p))
+            serving = "serving on http://{host}:{port}/ (TAXII 2.1 discovery at /taxii2/, OpenAPI at /api/openapi.json)"
+            out.print(_(serving, host=h, port=p))
             configure_logging()
             uvicorn.run(create_app(ctx), host=h, port=p, log_config=None, access_log=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 from mamori.bootstrap import Context
 from mamori.demo.seed import build_demo
 from mamori.errors import NotFound
-from mamori.intel.model import IngestReport
+from mamori.intel.model import IngestReport, Problem
 
 
 @dataclass(frozen=True)
@@ -81,15 +81,13 @@ def load_demo(ctx: Context, seed: int = 7) -> DemoLoad:
         keys = tuple(sorted(demo.object_collections.get(str(obj["id"]), ())))
         groups.setdefault(keys, []).append(obj)
     added = duplicates = 0
-    problems: list[object] = []
+    problems: list[Problem] = []
     for keys, objs in groups.items():
         r = ctx.intel.ingest(objs, collections=[cids[k] for k in keys])
         added += r.added
         duplicates += r.duplicates
         problems.extend(r.problems)
-    report = IngestReport(
-        received=len(demo.objects), added=added, duplicates=duplicates, problems=tuple(problems)
-    )  # type: ignore[arg-type]
+    report = IngestReport(received=len(demo.objects), added=added, duplicates=duplicates, problems=tuple(problems))
     return DemoLoad(organisations=new_orgs, users=new_users, credentials_file=cred_path, report=report)
 
 
