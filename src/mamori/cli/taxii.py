@@ -179,9 +179,14 @@ def watch(
                 now = ctx.clock.now()
                 upcoming = next_due(feeds.feeds(), now)
                 pause = max_sleep if upcoming is None else min(max_sleep, max(1.0, _seconds(upcoming, now)))
-                time.sleep(pause)
+                _sleep(pause)
         except KeyboardInterrupt:
             console.print("stopped")
+
+
+def _sleep(seconds: float) -> None:
+    """The pause between checks (its own name, so tests replace it without touching other threads' sleeps)."""
+    time.sleep(seconds)
 
 
 def _seconds(at: datetime, now: datetime) -> float:

@@ -214,7 +214,7 @@ def test_cli_watch_pulls_due_feeds_then_stops_on_interrupt(cli_env: Path, partne
         pauses.append(seconds)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("mamori.cli.taxii.time.sleep", interrupted)
+    monkeypatch.setattr("mamori.cli.taxii._sleep", interrupted)
     r = runner.invoke(app, ["taxii", "watch", "--max-sleep", "30"])
     assert r.exit_code == 0, r.output
     assert "allies: 230 received, 230 added" in r.output and "stopped" in r.output
