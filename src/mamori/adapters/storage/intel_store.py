@@ -221,16 +221,18 @@ class SqlIntelStore:
             if not levels:
                 return
             via_max: dict[str, tuple[int, bool]] = {}
+            found: set[tuple[str, str, str]] = set()
             for part in _chunks(sorted(levels)):
-                q = select(stix_refs.c.via_id, stix_refs.c.src_id, stix_refs.c.dst_id).where(
-                    or_(stix_refs.c.dst_id.in_(part), stix_refs.c.src_id.in_(part))
-                )
-                for via, src, dst in self.conn.execute(q):
-                    for end in (src, dst):
-                        if end in levels and end != via:
-                            lvl, um = levels[end]
-                            cur = via_max.get(via, (UNMARKED, False))
-                            via_max[via] = (max(cur[0], lvl), cur[1] or um)
+                # two indexed look-ups rather than one OR, which the planner may answer with a scan
+                for column in (stix_refs.c.dst_id, stix_refs.c.src_id):
+                    q = select(stix_refs.c.via_id, stix_refs.c.src_id, stix_refs.c.dst_id).where(column.in_(part))
+                    found.update(tuple(r) for r in self.conn.execute(q))
+            for via, src, dst in found:
+                for end in (src, dst):
+                    if end in levels and end != via:
+                        lvl, um = levels[end]
+                        cur = via_max.get(via, (UNMARKED, False))
+                        via_max[via] = (max(cur[0], lvl), cur[1] or um)
             if not via_max:
                 return
             before = self.restriction_of_ids(via_max)
@@ -266,11 +268,14 @@ class SqlIntelStore:
         if not items:
             return 0
         present: set[int] = set()
-        for part in _chunks([i[0] for i in items]):
-            q = select(collection_entries.c.object_pk).where(
-                collection_entries.c.collection_id == collection_id, collection_entries.c.object_pk.in_(part)
+        held_ids: set[str] = set()
+        for part in _chunks(sorted({i[1] for i in items})):
+            q = select(collection_entries.c.object_pk, collection_entries.c.stix_id).where(
+                collection_entries.c.collection_id == collection_id, collection_entries.c.stix_id.in_(part)
             )
-            present.update(pk for (pk,) in self.conn.execute(q))
+            for pk, sid in self.conn.execute(q):
+                present.add(pk)
+                held_ids.add(sid)
         new = [i for i in items if i[0] not in present]
         if not new:
             return 0
@@ -280,14 +285,22 @@ class SqlIntelStore:
                 stix_objects.c.pk.in_(part)
             )
             ref_levels.update({pk: (rt, bool(ru)) for pk, rt, ru in self.conn.execute(q)})
+        # An object new to the collection with one version here is its own first and latest entry; only the
+        # others need their flags worked out from all their entries.
+        per_id: dict[str, int] = {}
+        for i in new:
+            per_id[i[1]] = per_id.get(i[1], 0) + 1
+        alone = {sid for sid, n in per_id.items() if n == 1 and sid not in held_ids}
         self._insert_many(
             collection_entries,
             ("collection_id", "object_pk", "stix_id", "type", "version", "spec_version", "date_added", "tlp",
              "ref_tlp", "ref_unmarked", "is_latest", "is_first"),
-            [(collection_id, pk, sid, typ, ver, sv, date_added, tlp, ref_levels[pk][0], ref_levels[pk][1], False,
-              False) for pk, sid, typ, ver, sv, tlp in new],
+            [(collection_id, pk, sid, typ, ver, sv, date_added, tlp, ref_levels[pk][0], ref_levels[pk][1],
+              sid in alone, sid in alone) for pk, sid, typ, ver, sv, tlp in new],
         )
-        self.refresh_entry_flags(collection_id, {i[1] for i in new})
+        others = {i[1] for i in new} - alone
+        if others:
+            self.refresh_entry_flags(collection_id, others)
         return len(new)
 
     def refresh_entry_flags(self, collection_id: str, stix_ids: Iterable[str]) -> None:
