@@ -224,7 +224,8 @@ class IdentityService:
         return IssuedToken(token=token, secret=secret)
 
     def authenticate_token(self, secret: str) -> Principal:
-        with self.db.begin() as conn:
+        """Read-only: every API call passes through here, so it takes no write lock."""
+        with self.db.connect() as conn:
             st = self._store(conn)
             token = st.token_by_hash(secret_hash(secret))
             now = self._now()
@@ -233,7 +234,8 @@ class IdentityService:
             user = st.user(token.user_id)
             if user is None or not user.active:
                 raise Unauthenticated("invalid, expired or revoked token")
-        return self.principal_of(user, token.scopes, via="token")
+            org = st.organisation(user.organisation_id) if user.organisation_id else None
+        return Principal(user=user, organisation=org, scopes=token.scopes & ROLE_SCOPES[user.role], via="token")
 
     def tokens(self, username: str) -> list[ApiToken]:
         user = self.user(username)
