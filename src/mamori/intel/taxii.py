@@ -566,11 +566,16 @@ def taxii_service(ctx: Context) -> TaxiiService:
     from mamori.adapters.storage.taxii_store import SqlTaxiiStore
 
     s = ctx.settings
-    return TaxiiService(
-        ctx.db, ctx.clock, ctx.ids, ctx.intel, secret_key=ctx.secret_key, store=SqlTaxiiStore,
-        limits=TaxiiLimits(default_page_size=s.taxii_default_page_size, max_page_size=s.taxii_max_page_size,
-                           max_content_length=s.taxii_max_content_length),
+    limits = TaxiiLimits(default_page_size=s.taxii_default_page_size, max_page_size=s.taxii_max_page_size,
+                         max_content_length=s.taxii_max_content_length)
+    cached = ctx.extras.get("taxii_service")
+    if isinstance(cached, TaxiiService) and cached.limits == limits and cached.intel is ctx.intel:
+        return cached  # one per context: its cursor key is derived once, not on every request
+    service = TaxiiService(
+        ctx.db, ctx.clock, ctx.ids, ctx.intel, secret_key=ctx.secret_key, store=SqlTaxiiStore, limits=limits,
     )
+    ctx.extras["taxii_service"] = service
+    return service
 
 
 __all__ = [
