@@ -55,3 +55,12 @@ def test_a_forged_session_cookie_is_refused(ctx: Context) -> None:
     client = TestClient(create_app(ctx), follow_redirects=False, cookies={"mamori_session": "forged"})
     assert client.get("/api/v1/me").status_code == 401
     assert client.get("/intel").status_code == 303
+
+
+def test_every_response_carries_the_security_headers(ctx: Context) -> None:
+    client = TestClient(create_app(ctx), follow_redirects=False)
+    for path in ("/api/v1/me", "/login", "/taxii2/"):
+        r = client.get(path)
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        assert r.headers["x-frame-options"] == "DENY", path
+        assert r.headers["referrer-policy"] == "same-origin", path
