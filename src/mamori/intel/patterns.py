@@ -36,7 +36,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple, get_args
 from urllib.parse import urlsplit, urlunsplit
 
 from mamori.errors import InvalidInput
@@ -59,23 +59,7 @@ ObservableKind = Literal[
     "asn",
 ]
 
-OBSERVABLE_KINDS: Final[frozenset[str]] = frozenset(
-    {
-        "ipv4",
-        "ipv6",
-        "ipv4-cidr",
-        "ipv6-cidr",
-        "domain",
-        "url",
-        "email",
-        "md5",
-        "sha1",
-        "sha256",
-        "sha512",
-        "port",
-        "asn",
-    }
-)
+OBSERVABLE_KINDS: Final[frozenset[str]] = frozenset(get_args(ObservableKind))
 
 HASH_KINDS: Final[frozenset[str]] = frozenset({"md5", "sha1", "sha256", "sha512"})
 

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mamori.errors import InvalidInput
+from mamori.traffic.netflow import V5_RECORD_DTYPE
 
 V9_TEMPLATE_ID: Final = 256
 IPFIX_TEMPLATE_ID: Final = 256
@@ -154,37 +155,14 @@ def encode_v5(
     first_sequence: int = 0,
 ) -> list[bytes]:
     """NetFlow v5 datagrams (30 records each) carrying IPv4 ``columns``."""
-    dtype = np.dtype(
-        [
-            ("src4", ">u4"),
-            ("dst4", ">u4"),
-            ("nexthop", ">u4"),
-            ("input", ">u2"),
-            ("output", ">u2"),
-            ("pkts", ">u4"),
-            ("bytes", ">u4"),
-            ("first", ">u4"),
-            ("last", ">u4"),
-            ("src_port", ">u2"),
-            ("dst_port", ">u2"),
-            ("pad1", "u1"),
-            ("tcp_flags", "u1"),
-            ("proto", "u1"),
-            ("tos", "u1"),
-            ("src_as", ">u2"),
-            ("dst_as", ">u2"),
-            ("src_mask", "u1"),
-            ("dst_mask", "u1"),
-            ("pad2", ">u2"),
-        ]
-    )
+    dtype = V5_RECORD_DTYPE  # the decoder's own record layout, so the two cannot drift apart
     n = len(columns["src4"])
     recs = np.zeros(n, dtype=dtype)
     for name in ("src4", "dst4", "pkts", "bytes", "src_port", "dst_port", "tcp_flags", "proto"):
         recs[name] = columns[name]
     boot = export_secs - uptime_ms / 1000.0
-    recs["first"] = np.round((np.asarray(columns["start"], dtype=np.float64) - boot) * 1000).astype(np.uint32)
-    recs["last"] = np.round((np.asarray(columns["end"], dtype=np.float64) - boot) * 1000).astype(np.uint32)
+    recs["start_uptime"] = np.round((np.asarray(columns["start"], dtype=np.float64) - boot) * 1000).astype(np.uint32)
+    recs["end_uptime"] = np.round((np.asarray(columns["end"], dtype=np.float64) - boot) * 1000).astype(np.uint32)
     out = []
     for i in range(0, n, 30):
         chunk = recs[i : i + 30]

@@ -82,7 +82,7 @@ _NTP_ROLES: Final = frozenset({"start_us", "end_us", "start_ns", "end_ns"})
 _VARIABLE: Final = 65535
 
 _V5_HEADER = struct.Struct(">HHIIIIBBH")
-_V5_RECORD_DTYPE = np.dtype(
+V5_RECORD_DTYPE = np.dtype(
     [
         ("src4", ">u4"),
         ("dst4", ">u4"),
@@ -994,9 +994,9 @@ def _empty_part() -> FlowColumns:
 
 
 def _v5_template() -> _Template:
-    names = _V5_RECORD_DTYPE.names or ()
+    names = V5_RECORD_DTYPE.names or ()
     plan = tuple(
-        (name, name, _V5_RECORD_DTYPE[name].itemsize)
+        (name, name, V5_RECORD_DTYPE[name].itemsize)
         for name in names
         if name
         in {
@@ -1013,7 +1013,7 @@ def _v5_template() -> _Template:
         }
     )
     # v5 addresses are already 32-bit integers: give them a u1x4 view so the decoder treats all alike.
-    dtype = np.dtype([(n, ("u1", 4)) if n in ("src4", "dst4") else (n, _V5_RECORD_DTYPE[n]) for n in names])
+    dtype = np.dtype([(n, ("u1", 4)) if n in ("src4", "dst4") else (n, V5_RECORD_DTYPE[n]) for n in names])
     return _Template(0, 0, (), 0, 48, dtype, plan)
 
 
