@@ -269,16 +269,8 @@ class TaxiiService:
                     clearance: Clearance | None = None) -> list[CollectionView]:
         """Collections the viewer may read or write (all API roots when ``api_root`` is None)."""
         c = clearance or self.clearance(principal)
-        out: list[CollectionView] = []
-        for row in self.intel.collections(api_root):
-            may_read, may_write = c.may_read_collection(row["id"]), c.may_write_collection(row["id"])
-            if not (may_read or may_write):
-                continue
-            out.append(CollectionView(id=row["id"], api_root=row["api_root"], title=row["title"],
-                                      description=row["description"], alias=row["alias"],
-                                      can_read=may_read and principal.has(Scope.TAXII_READ),
-                                      can_write=may_write and principal.has(Scope.TAXII_WRITE)))
-        return out
+        views = (_view_of(row, c, principal) for row in self.intel.collections(api_root))
+        return [v for v in views if v is not None]
 
     def api_roots(self, principal: Principal, clearance: Clearance | None = None) -> list[str]:
         """API roots holding at least one collection the viewer sees, in name order."""
@@ -293,9 +285,13 @@ class TaxiiService:
     def collection(self, principal: Principal, api_root: str, collection_id: str,
                    clearance: Clearance | None = None) -> CollectionView:
         c = clearance or self.clearance(principal)
-        for view in self.collections(principal, api_root, c):
-            if view.id == collection_id:
-                return view
+        try:  # the common case, one row by id; the listing below only words the error
+            row: dict[str, Any] | None = self.intel.collection(collection_id)
+        except NotFound:
+            row = None
+        view = _view_of(row, c, principal) if row is not None and row["api_root"] == api_root else None
+        if view is not None:
+            return view
         if api_root not in self.api_roots(principal, c):
             raise NotFound(f"no API root {api_root!r}", where="api_root")
         raise NotFound(f"no collection {collection_id!r} in API root {api_root!r}", where="collection")
@@ -559,6 +555,17 @@ def status_json(s: StatusResource) -> dict[str, Any]:
 
 
 # --- composition ------------------------------------------------------------------------------------------
+
+
+def _view_of(row: Mapping[str, Any], c: Clearance, principal: Principal) -> CollectionView | None:
+    """The collection as this viewer sees it, or None when it may neither read nor write it."""
+    may_read, may_write = c.may_read_collection(row["id"]), c.may_write_collection(row["id"])
+    if not (may_read or may_write):
+        return None
+    return CollectionView(id=row["id"], api_root=row["api_root"], title=row["title"],
+                          description=row["description"], alias=row["alias"],
+                          can_read=may_read and principal.has(Scope.TAXII_READ),
+                          can_write=may_write and principal.has(Scope.TAXII_WRITE))
 
 
 def taxii_service(ctx: Context) -> TaxiiService:
