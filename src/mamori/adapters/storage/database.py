@@ -65,4 +65,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA cache_size=-65536")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute("PRAGMA wal_autocheckpoint=10000")  # fewer, larger checkpoints during bulk ingest
     cur.close()
