@@ -182,3 +182,9 @@ def test_a_partner_cannot_version_someone_elses_object_nor_learn_that_it_exists(
     own = malware(3, "mine", tlp="green")
     assert any_ctx.intel.ingest([own], clearance=partner).added == 1
     assert any_ctx.intel.ingest([own | {"modified": newer, "name": "mine v2"}], clearance=partner).added == 1
+
+
+def test_counts_by_type_respect_the_clearance(any_ctx: Context) -> None:
+    any_ctx.intel.ingest([indicator(1, tlp="green"), indicator(2, "198.51.100.2", tlp="amber"), malware(3)])
+    assert any_ctx.intel.count_by_type(FULL) == {"indicator": 2, "malware": 1}
+    assert any_ctx.intel.count_by_type(GREEN) == {"indicator": 1, "malware": 1}

@@ -491,6 +491,11 @@ class IntelService:
             return {"mamori.intel": feeds.zeek_intel(records)}
         raise InvalidInput(f"unknown feed format {fmt!r} (suricata, zeek)", where="format")
 
+    def count_by_type(self, clearance: Clearance) -> dict[str, int]:
+        """Current objects the viewer may see, per STIX type (one grouped query under the clearance)."""
+        with self.db.connect() as conn:
+            return self._store(conn).count_by_type(clearance)
+
     def count(self) -> int:
         with self.db.connect() as conn:
             return self._store(conn).count_objects()

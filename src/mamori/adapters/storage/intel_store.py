@@ -284,7 +284,7 @@ class SqlIntelStore:
             q = select(stix_objects.c.pk, stix_objects.c.ref_tlp, stix_objects.c.ref_unmarked).where(
                 stix_objects.c.pk.in_(part)
             )
-            ref_levels.update({pk: (rt, bool(ru)) for pk, rt, ru in self.conn.execute(q)})
+            ref_levels.update({int(r[0]): (int(r[1]), bool(r[2])) for r in self.conn.execute(q)})
         # An object new to the collection with one version here is its own first and latest entry; only the
         # others need their flags worked out from all their entries.
         per_id: dict[str, int] = {}
@@ -546,6 +546,14 @@ class SqlIntelStore:
         ]
         if rows:
             self.conn.execute(disclosures.insert(), rows)
+
+    def count_by_type(self, clearance: Clearance) -> dict[str, int]:
+        q = (
+            select(stix_objects.c.type, func.count())
+            .where(stix_objects.c.is_latest == true(), visible(stix_objects, clearance))
+            .group_by(stix_objects.c.type)
+        )
+        return {t: int(n) for t, n in self.conn.execute(q)}
 
     def count_objects(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(stix_objects)).scalar_one())
