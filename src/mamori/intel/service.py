@@ -234,20 +234,16 @@ class IntelService:
             for r in new_rows:
                 counts[r.stix_id] = counts.get(r.stix_id, 0) + 1
             fresh = frozenset(sid for sid, n in counts.items() if n == 1 and sid not in existing)
-            pks = st.insert_objects(new_rows, now, ref_levels, fresh, added_by=contributor)
+            new_pks = st.insert_objects(new_rows, now, ref_levels, fresh, added_by=contributor)
+            pks = {(r.stix_id, r.version): pk for r, pk in zip(new_rows, new_pks, strict=True)}
             latest = st.refresh_latest({r.stix_id for r in new_rows if r.stix_id not in fresh})
-            latest.update({r.stix_id: (pks[(r.stix_id, r.version)], r.version) for r in new_rows
+            latest.update({r.stix_id: (pk, r.version) for r, pk in zip(new_rows, new_pks, strict=True)
                            if r.stix_id in fresh})
-            latest_rows = [(pks[(r.stix_id, r.version)], r) for r in new_rows
-                           if latest[r.stix_id][0] == pks[(r.stix_id, r.version)]]
-            st.replace_indexes(latest_rows)
-            st.raise_referrers({
-                r.stix_id: (max(r.tlp, ref_levels.get(r.stix_id, (UNMARKED, False))[0]),
-                            r.tlp == UNMARKED or ref_levels.get(r.stix_id, (UNMARKED, False))[1])
-                for _pk, r in latest_rows
-            })
+            latest_rows = [(pk, r) for r, pk in zip(new_rows, new_pks, strict=True) if latest[r.stix_id][0] == pk]
+            st.replace_indexes(latest_rows, fresh=fresh)
             added_ids = [r.stix_id for r in new_rows]
             if collections:
+                # Entries before the referrers are raised, so that raising reaches the entries too.
                 all_pks = dict(pks)
                 for sid, versions in existing.items():
                     for ver, (pk, _h) in versions.items():
@@ -261,7 +257,12 @@ class IntelService:
                     done.add(found)
                     items.append((found, r.stix_id, r.type, r.version, r.spec_version, r.tlp))
                 for cid in collections:
-                    st.add_entries(cid, items, now)
+                    st.add_entries(cid, items, now, fresh=fresh, levels=ref_levels)
+            st.raise_referrers({
+                r.stix_id: (max(r.tlp, ref_levels.get(r.stix_id, (UNMARKED, False))[0]),
+                            r.tlp == UNMARKED or ref_levels.get(r.stix_id, (UNMARKED, False))[1])
+                for _pk, r in latest_rows
+            })
         problems.sort(key=lambda p: p.index)
         return IngestReport(received=len(objects), added=len(new_rows), duplicates=duplicates,
                             problems=tuple(problems), added_ids=tuple(added_ids))

@@ -91,29 +91,53 @@ class SqlIntelStore:
         self.conn = conn
 
     # --- writes ------------------------------------------------------------------------------------------
+    # The ingest path speaks to the driver directly: one statement per step whatever the batch size, a set of
+    # ids bound as one parameter (a JSON array on SQLite, an array on PostgreSQL), and no SQL compiled per call.
+
+    @property
+    def _sqlite(self) -> bool:
+        return self.conn.dialect.name == "sqlite"
+
+    def _in(self, column: str) -> str:
+        """``column`` is one of a set bound as a single parameter (see ``_set``)."""
+        if self._sqlite:
+            return f"{column} IN (SELECT value FROM json_each(?))"  # noqa: S608 - column names come from the code
+        return f"{column} = ANY(%s)"
+
+    def _set(self, values: Iterable[Any]) -> Any:
+        items = list(values)
+        return json.dumps(items) if self._sqlite else items
+
+    def _rows(self, sql: str, *params: Any) -> list[Any]:
+        if not self._sqlite:
+            sql = sql.replace("?", "%s")
+        return list(self.conn.exec_driver_sql(sql, tuple(params)))
+
     def existing_versions(self, stix_ids: Iterable[str]) -> dict[str, dict[str, tuple[int, str]]]:
         """stix_id → {version: (pk, content_hash)} for the given ids."""
         out: dict[str, dict[str, tuple[int, str]]] = {}
-        ids = sorted(set(stix_ids))
-        for part in _chunks(ids):
-            q = select(stix_objects.c.stix_id, stix_objects.c.version, stix_objects.c.pk, stix_objects.c.content_hash)
-            for sid, ver, pk, h in self.conn.execute(q.where(stix_objects.c.stix_id.in_(part))):
-                out.setdefault(sid, {})[ver] = (pk, h)
+        ids = set(stix_ids)
+        if not ids:
+            return out
+        for sid, ver, pk, h in self._rows(
+            f"SELECT stix_id, version, pk, content_hash FROM stix_objects WHERE {self._in('stix_id')}",  # noqa: S608 - fixed SQL, values bound
+            self._set(ids),
+        ):
+            out.setdefault(sid, {})[ver] = (pk, h)
         return out
 
     def restriction_of_ids(self, stix_ids: Iterable[str]) -> dict[str, tuple[int, bool]]:
         """How restricted each known id is when something links to it: (highest marked TLP of it and of what
         it links to, whether any of those is unmarked). Latest versions only."""
-        out: dict[str, tuple[int, bool]] = {}
-        ids = sorted(set(stix_ids))
-        for part in _chunks(ids):
-            q = select(stix_objects.c.stix_id, stix_objects.c.tlp, stix_objects.c.ref_tlp,
-                       stix_objects.c.ref_unmarked).where(
-                stix_objects.c.stix_id.in_(part), stix_objects.c.is_latest == true()
-            )
-            for sid, tlp, ref_tlp, ref_unmarked in self.conn.execute(q):
-                out[sid] = (max(tlp, ref_tlp), tlp == UNMARKED or bool(ref_unmarked))
-        return out
+        ids = set(stix_ids)
+        if not ids:
+            return {}
+        rows = self._rows(
+            f"SELECT stix_id, tlp, ref_tlp, ref_unmarked FROM stix_objects WHERE {self._in('stix_id')} AND is_latest",  # noqa: S608 - fixed SQL, values bound
+            self._set(ids),
+        )
+        return {sid: (max(tlp, ref_tlp), tlp == UNMARKED or bool(ref_unmarked))
+                for sid, tlp, ref_tlp, ref_unmarked in rows}
 
     def owners(self, stix_ids: Iterable[str], clearance: Clearance) -> dict[str, tuple[frozenset[str | None], bool]]:
         """For ids already held: who added their versions (None: the national side) and whether the viewer
@@ -148,44 +172,49 @@ class SqlIntelStore:
     def insert_objects(
         self, rows: Sequence[ObjectRow], date_added: str, ref_levels: dict[str, tuple[int, bool]],
         latest_ids: frozenset[str] = frozenset(), added_by: str | None = None,
-    ) -> dict[tuple[str, str], int]:
-        """Insert new versions (caller removed duplicates); returns (stix_id, version) → pk.
+    ) -> list[int]:
+        """Insert new versions (caller removed duplicates); returns their primary keys, in order.
 
         ``latest_ids``: objects known to be the only version, inserted already flagged as latest.
         """
         if not rows:
-            return {}
+            return []
         none = (UNMARKED, False)
         self._insert_many(stix_objects, self._OBJECT_COLUMNS, [
             (r.stix_id, r.type, r.spec_version, r.version, r.created, r.modified, r.revoked, r.valid_from,
-             r.valid_until, r.confidence, r.tlp, ref_levels.get(r.stix_id, none)[0],
-             ref_levels.get(r.stix_id, none)[1], r.name, r.labels, r.search_text, r.stix_id in latest_ids, date_added,
-             added_by, r.content_hash, r.raw)
+             r.valid_until, r.confidence, r.tlp, *ref_levels.get(r.stix_id, none), r.name, r.labels, r.search_text,
+             r.stix_id in latest_ids, date_added, added_by, r.content_hash, r.raw)
             for r in rows
         ])
-        pks: dict[tuple[str, str], int] = {}
-        wanted = {(r.stix_id, r.version) for r in rows}
-        for part in _chunks(sorted({r.stix_id for r in rows})):
-            q = select(stix_objects.c.stix_id, stix_objects.c.version, stix_objects.c.pk).where(
-                stix_objects.c.stix_id.in_(part)
-            )
-            for sid, ver, pk in self.conn.execute(q):
-                if (sid, ver) in wanted:
-                    pks[(sid, ver)] = pk
-        return pks
+        if self._sqlite:
+            # One writer holds the database: an executemany without explicit keys numbers its rows one after the
+            # other from the largest key. Checked at both ends; otherwise they are read back.
+            last = int(self._rows("SELECT last_insert_rowid()")[0][0])
+            first = last - len(rows) + 1
+            ends = dict(self._rows("SELECT pk, stix_id || '|' || version FROM stix_objects WHERE pk IN (?, ?)",
+                                   first, last))
+            if (ends.get(first) == f"{rows[0].stix_id}|{rows[0].version}"
+                    and ends.get(last) == f"{rows[-1].stix_id}|{rows[-1].version}"):
+                return list(range(first, last + 1))
+        found = {(sid, ver): pk for sid, ver, pk, _h in
+                 ((sid, ver, pk, h) for sid, vs in self.existing_versions(r.stix_id for r in rows).items()
+                  for ver, (pk, h) in vs.items())}
+        return [found[(r.stix_id, r.version)] for r in rows]
 
     def refresh_latest(self, stix_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Recompute ``is_latest`` for these ids; returns stix_id → (pk, version) of the latest."""
         latest: dict[str, tuple[int, str]] = {}
         flagged: dict[int, bool] = {}
-        ids = sorted(set(stix_ids))
-        for part in _chunks(ids):
-            q = select(stix_objects.c.stix_id, stix_objects.c.version, stix_objects.c.pk,
-                       stix_objects.c.is_latest).where(stix_objects.c.stix_id.in_(part))
-            for sid, ver, pk, is_latest in self.conn.execute(q):
-                flagged[pk] = bool(is_latest)
-                if sid not in latest or ver > latest[sid][1]:
-                    latest[sid] = (pk, ver)
+        ids = set(stix_ids)
+        if not ids:
+            return latest
+        for sid, ver, pk, is_latest in self._rows(
+            f"SELECT stix_id, version, pk, is_latest FROM stix_objects WHERE {self._in('stix_id')}",  # noqa: S608 - fixed SQL, values bound
+            self._set(ids),
+        ):
+            flagged[pk] = bool(is_latest)
+            if sid not in latest or ver > latest[sid][1]:
+                latest[sid] = (pk, ver)
         winners = {pk for pk, _v in latest.values()}
         # Updates by primary key only: the planner cannot pick a poor index for them.
         clear = [{"p": pk} for pk, is_latest in flagged.items() if is_latest and pk not in winners]
@@ -198,19 +227,23 @@ class SqlIntelStore:
                               mark)
         return latest
 
-    def replace_indexes(self, latest_rows: Sequence[tuple[int, ObjectRow]]) -> None:
-        """Indicator values and links follow the latest version of each object."""
+    def replace_indexes(self, latest_rows: Sequence[tuple[int, ObjectRow]], *,
+                        fresh: frozenset[str] | None = None) -> None:
+        """Indicator values and links follow the latest version of each object. ``fresh``: ids that had no
+        version stored before, so have nothing to remove (None: any may have)."""
         if not latest_rows:
             return
-        ids = [r.stix_id for _pk, r in latest_rows]
-        for part in _chunks(ids):
-            self.conn.execute(indicator_values.delete().where(indicator_values.c.stix_id.in_(part)))
-            self.conn.execute(stix_refs.delete().where(stix_refs.c.via_id.in_(part)))
+        stale = [r.stix_id for _pk, r in latest_rows if fresh is None or r.stix_id not in fresh]
+        if stale:
+            versions = f"SELECT pk FROM stix_objects WHERE {self._in('stix_id')}"  # noqa: S608 - fixed SQL
+            for table, column in ((indicator_values, "object_pk"), (stix_refs, "via_pk")):
+                sql = f"DELETE FROM {table.name} WHERE {column} IN ({versions})"  # noqa: S608 - fixed SQL, values bound
+                self.conn.exec_driver_sql(sql if self._sqlite else sql.replace("?", "%s"), (self._set(stale),))
         self._insert_many(indicator_values, ("object_pk", "stix_id", "kind", "value", "ip_lo", "ip_hi"), [
             (pk, r.stix_id, k, v, lo, hi) for pk, r in latest_rows for (k, v, lo, hi) in r.values
         ])
-        self._insert_many(stix_refs, ("src_id", "dst_id", "ref_type", "via_id"), [
-            (s, d, t, r.stix_id) for _pk, r in latest_rows for (s, d, t) in r.refs
+        self._insert_many(stix_refs, ("src_id", "dst_id", "ref_type", "via_id", "via_pk"), [
+            (s, d, t, r.stix_id, pk) for pk, r in latest_rows for (s, d, t) in r.refs
         ])
 
     def raise_referrers(self, levels: dict[str, tuple[int, bool]], depth: int = 6) -> None:
@@ -222,11 +255,12 @@ class SqlIntelStore:
                 return
             via_max: dict[str, tuple[int, bool]] = {}
             found: set[tuple[str, str, str]] = set()
-            for part in _chunks(sorted(levels)):
-                # two indexed look-ups rather than one OR, which the planner may answer with a scan
-                for column in (stix_refs.c.dst_id, stix_refs.c.src_id):
-                    q = select(stix_refs.c.via_id, stix_refs.c.src_id, stix_refs.c.dst_id).where(column.in_(part))
-                    found.update(tuple(r) for r in self.conn.execute(q))
+            # two indexed look-ups rather than one OR, which the planner may answer with a scan
+            for column in ("dst_id", "src_id"):
+                found.update(tuple(r) for r in self._rows(
+                    f"SELECT via_id, src_id, dst_id FROM stix_refs WHERE {self._in(column)}",  # noqa: S608 - fixed SQL, values bound
+                    self._set(levels),
+                ))
             for via, src, dst in found:
                 for end in (src, dst):
                     if end in levels and end != via:
@@ -236,12 +270,10 @@ class SqlIntelStore:
             if not via_max:
                 return
             before = self.restriction_of_ids(via_max)
-            current = {}
-            for part in _chunks(sorted(via_max)):
-                q = select(stix_objects.c.stix_id, stix_objects.c.ref_tlp, stix_objects.c.ref_unmarked).where(
-                    stix_objects.c.stix_id.in_(part), stix_objects.c.is_latest == true()
-                )
-                current.update({sid: (rt, bool(ru)) for sid, rt, ru in self.conn.execute(q)})
+            current = {sid: (int(rt), bool(ru)) for sid, rt, ru in self._rows(
+                f"SELECT stix_id, ref_tlp, ref_unmarked FROM stix_objects WHERE {self._in('stix_id')} AND is_latest",  # noqa: S608 - fixed SQL, values bound
+                self._set(via_max),
+            )}
             changed = {v: lv for v, lv in via_max.items()
                        if v in current and (lv[0] > current[v][0] or (lv[1] and not current[v][1]))}
             if not changed:
@@ -261,30 +293,48 @@ class SqlIntelStore:
             levels = {v: after[v] for v in changed if v in after and after[v] != before.get(v)}
 
     # --- collections -------------------------------------------------------------------------------------
+    _ENTRY_COLUMNS = ("collection_id", "object_pk", "stix_id", "type", "version", "spec_version", "date_added", "tlp",
+                      "ref_tlp", "ref_unmarked", "is_latest", "is_first")
+
     def add_entries(
-        self, collection_id: str, items: Sequence[tuple[int, str, str, str, str, int]], date_added: str
+        self, collection_id: str, items: Sequence[tuple[int, str, str, str, str, int]], date_added: str, *,
+        fresh: frozenset[str] = frozenset(), levels: dict[str, tuple[int, bool]] | None = None,
     ) -> int:
-        """Add (pk, stix_id, type, version, spec_version, tlp) to a collection, skipping those already there."""
+        """Add (pk, stix_id, type, version, spec_version, tlp) to a collection, skipping those already there.
+
+        ``fresh``: ids first stored by this transaction, one version each, whose ``ref_tlp``/``ref_unmarked``
+        are ``levels`` (default: none): they cannot be in any collection yet, so they are inserted directly.
+        """
         if not items:
             return 0
+        none = (UNMARKED, False)
+        known = levels or {}
+        direct = [i for i in items if i[1] in fresh]
+        self._insert_many(collection_entries, self._ENTRY_COLUMNS, [
+            (collection_id, pk, sid, typ, ver, sv, date_added, tlp, *known.get(sid, none), True, True)
+            for pk, sid, typ, ver, sv, tlp in direct
+        ])
+        rest = [i for i in items if i[1] not in fresh] if direct else list(items)
+        return len(direct) + (self._add_entries_checked(collection_id, rest, date_added) if rest else 0)
+
+    def _add_entries_checked(
+        self, collection_id: str, items: Sequence[tuple[int, str, str, str, str, int]], date_added: str
+    ) -> int:
         present: set[int] = set()
         held_ids: set[str] = set()
-        for part in _chunks(sorted({i[1] for i in items})):
-            q = select(collection_entries.c.object_pk, collection_entries.c.stix_id).where(
-                collection_entries.c.collection_id == collection_id, collection_entries.c.stix_id.in_(part)
-            )
-            for pk, sid in self.conn.execute(q):
-                present.add(pk)
-                held_ids.add(sid)
+        for pk, sid in self._rows(
+            f"SELECT object_pk, stix_id FROM collection_entries WHERE {self._in('stix_id')} AND collection_id = ?",  # noqa: S608 - fixed SQL, values bound
+            self._set({i[1] for i in items}), collection_id,
+        ):
+            present.add(pk)
+            held_ids.add(sid)
         new = [i for i in items if i[0] not in present]
         if not new:
             return 0
-        ref_levels: dict[int, tuple[int, bool]] = {}
-        for part in _chunks([i[0] for i in new]):
-            q = select(stix_objects.c.pk, stix_objects.c.ref_tlp, stix_objects.c.ref_unmarked).where(
-                stix_objects.c.pk.in_(part)
-            )
-            ref_levels.update({int(r[0]): (int(r[1]), bool(r[2])) for r in self.conn.execute(q)})
+        ref_levels = {int(pk): (int(rt), bool(ru)) for pk, rt, ru in self._rows(
+            f"SELECT pk, ref_tlp, ref_unmarked FROM stix_objects WHERE {self._in('pk')}",  # noqa: S608 - fixed SQL, values bound
+            self._set(i[0] for i in new),
+        )}
         # An object new to the collection with one version here is its own first and latest entry; only the
         # others need their flags worked out from all their entries.
         per_id: dict[str, int] = {}
@@ -292,11 +342,9 @@ class SqlIntelStore:
             per_id[i[1]] = per_id.get(i[1], 0) + 1
         alone = {sid for sid, n in per_id.items() if n == 1 and sid not in held_ids}
         self._insert_many(
-            collection_entries,
-            ("collection_id", "object_pk", "stix_id", "type", "version", "spec_version", "date_added", "tlp",
-             "ref_tlp", "ref_unmarked", "is_latest", "is_first"),
-            [(collection_id, pk, sid, typ, ver, sv, date_added, tlp, ref_levels[pk][0], ref_levels[pk][1],
-              sid in alone, sid in alone) for pk, sid, typ, ver, sv, tlp in new],
+            collection_entries, self._ENTRY_COLUMNS,
+            [(collection_id, pk, sid, typ, ver, sv, date_added, tlp, *ref_levels[pk], sid in alone, sid in alone)
+             for pk, sid, typ, ver, sv, tlp in new],
         )
         others = {i[1] for i in new} - alone
         if others:
@@ -306,18 +354,17 @@ class SqlIntelStore:
     def refresh_entry_flags(self, collection_id: str, stix_ids: Iterable[str]) -> None:
         ids = sorted(set(stix_ids))
         flags: list[dict[str, Any]] = []
-        for part in _chunks(ids):
-            q = select(collection_entries.c.seq, collection_entries.c.stix_id, collection_entries.c.version).where(
-                collection_entries.c.collection_id == collection_id, collection_entries.c.stix_id.in_(part)
-            )
-            by_id: dict[str, list[tuple[str, int]]] = {}
-            for seq, sid, ver in self.conn.execute(q):
-                by_id.setdefault(sid, []).append((ver, seq))
-            for versions in by_id.values():
-                versions.sort()
-                first, last = versions[0][1], versions[-1][1]
-                for _ver, seq in versions:
-                    flags.append({"s": seq, "l": seq == last, "f": seq == first})
+        by_id: dict[str, list[tuple[str, int]]] = {}
+        for seq, sid, ver in self._rows(
+            f"SELECT seq, stix_id, version FROM collection_entries WHERE {self._in('stix_id')} AND collection_id = ?",  # noqa: S608 - fixed SQL, values bound
+            self._set(ids), collection_id,
+        ):
+            by_id.setdefault(sid, []).append((ver, seq))
+        for versions in by_id.values():
+            versions.sort()
+            first, last = versions[0][1], versions[-1][1]
+            for _ver, seq in versions:
+                flags.append({"s": seq, "l": seq == last, "f": seq == first})
         if flags:
             self.conn.execute(
                 update(collection_entries)

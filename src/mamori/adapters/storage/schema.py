@@ -117,9 +117,11 @@ stix_objects = Table(
     Column("raw", Text, nullable=False),
     UniqueConstraint("stix_id", "version", name="uq_stix_objects_id_version"),
 )
-Index("ix_stix_objects_type_latest", stix_objects.c.type, stix_objects.c.is_latest, stix_objects.c.modified)
-Index("ix_stix_objects_latest_added", stix_objects.c.is_latest, stix_objects.c.date_added)
-Index("ix_stix_objects_stix_id", stix_objects.c.stix_id)
+# Bulk ingest pays for every index whose key is random (ids, values): each new row dirties a page of it. Indexes
+# here are kept to those that queries need, and lead with keys that arrive in order where they can.
+Index("ix_stix_objects_type_latest", stix_objects.c.type, stix_objects.c.is_latest)
+# Look-ups by id use the unique (stix_id, version) index. No index may lead with is_latest: a planner without
+# statistics would pick it for "id IN (...) AND is_latest" and scan every latest row.
 
 indicator_values = Table(
     "indicator_values",
@@ -133,7 +135,7 @@ indicator_values = Table(
 )
 Index("ix_indicator_values_kind_value", indicator_values.c.kind, indicator_values.c.value)
 Index("ix_indicator_values_ip", indicator_values.c.kind, indicator_values.c.ip_lo, indicator_values.c.ip_hi)
-Index("ix_indicator_values_stix_id", indicator_values.c.stix_id)
+Index("ix_indicator_values_object_pk", indicator_values.c.object_pk)
 
 stix_refs = Table(
     "stix_refs",
@@ -142,10 +144,11 @@ stix_refs = Table(
     Column("dst_id", String(120), nullable=False),
     Column("ref_type", String(100), nullable=False),  # relationship type, sighting-of, sighted-at, object_refs...
     Column("via_id", String(120), nullable=False),  # the object that states the link
+    Column("via_pk", BigInteger().with_variant(Integer, "sqlite")),  # the stored version of it that does
 )
 Index("ix_stix_refs_src", stix_refs.c.src_id)
 Index("ix_stix_refs_dst", stix_refs.c.dst_id)
-Index("ix_stix_refs_via", stix_refs.c.via_id)
+Index("ix_stix_refs_via_pk", stix_refs.c.via_pk)
 
 # --- sharing ----------------------------------------------------------------------------------------------
 
@@ -185,8 +188,8 @@ Index(
     collection_entries.c.stix_id,
     collection_entries.c.version,
 )
-Index("ix_collection_entries_obj", collection_entries.c.collection_id, collection_entries.c.stix_id)
-Index("ix_collection_entries_stix_id", collection_entries.c.stix_id)
+# (stix_id, collection_id) serves look-ups of an object in one collection and in all of them.
+Index("ix_collection_entries_obj", collection_entries.c.stix_id, collection_entries.c.collection_id)
 
 sharing_agreements = Table(
     "sharing_agreements",
