@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal, NamedTuple, get_args
@@ -849,8 +849,13 @@ def _observables_of_comparison(comparison: Comparison) -> list[Observable]:
 
 def observables_in_pattern(pattern: str) -> list[Observable]:
     """The distinct indexable observables of a STIX pattern, in order of appearance."""
+    return observables_in_comparisons(parse_pattern(pattern))
+
+
+def observables_in_comparisons(comparisons: Iterable[Comparison]) -> list[Observable]:
+    """The distinct indexable observables of a parsed pattern, in order of appearance."""
     seen: dict[Observable, None] = {}
-    for comparison in parse_pattern(pattern):
+    for comparison in comparisons:
         for found in _observables_of_comparison(comparison):
             seen.setdefault(found, None)
     return list(seen)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,8 +10,9 @@ import orjson
 
 from mamori.errors import InvalidInput
 from mamori.intel.model import UNMARKED, ObjectRow
-from mamori.intel.patterns import ip_bounds, observables_of
+from mamori.intel.patterns import ip_bounds, observables_in_comparisons, observables_of
 from mamori.intel.tlp import tlp_of
+from mamori.intel.validate import Checked
 from mamori.kernel.timefmt import normalise_timestamp
 
 CONTAINER_TYPES = frozenset({"report", "grouping", "note", "opinion", "observed-data"})
@@ -69,20 +69,34 @@ def _ts(obj: Mapping[str, Any], field: str, where: str) -> str | None:
     return normalise_timestamp(v, where=f"{where}.{field}") if isinstance(v, str) else None
 
 
+def _stamp(keys: Mapping[str, str], field: str) -> str | None:
+    """The store's form of a timestamp from its validation key (seconds, then the fraction to nanoseconds)."""
+    k = keys.get(field)
+    return None if k is None else f"{k[:19]}.{k[19:25]}Z"
+
+
 def row_of(obj: Mapping[str, Any], *, fallback_version: str, where: str,
-           known_markings: Mapping[str, dict[str, Any]] | None = None) -> ObjectRow:
+           known_markings: Mapping[str, dict[str, Any]] | None = None, checked: Checked | None = None) -> ObjectRow:
+    """``checked``: what validation learnt about ``obj`` (timestamps, parsed pattern), so it is not redone."""
     stix_id = obj.get("id")
     otype = obj.get("type")
     if not isinstance(stix_id, str) or not isinstance(otype, str):
         raise InvalidInput("object has no id or type", where=where)
-    created = _ts(obj, "created", where)
-    modified = _ts(obj, "modified", where)
+    if checked is not None:
+        keys = checked.stamps
+        created, modified = _stamp(keys, "created"), _stamp(keys, "modified")
+        valid_from, valid_until = _stamp(keys, "valid_from"), _stamp(keys, "valid_until")
+    else:
+        created, modified = _ts(obj, "created", where), _ts(obj, "modified", where)
+        valid_from, valid_until = _ts(obj, "valid_from", where), _ts(obj, "valid_until", where)
     version = modified or created or fallback_version
-    tlp = tlp_of(dict(obj), known_markings)
+    tlp = tlp_of(obj, known_markings)
     values: list[tuple[str, str, int | None, int | None]] = []
     if otype == "indicator":
         seen: set[tuple[str, str]] = set()
-        for ob in observables_of(obj):
+        found = (observables_in_comparisons(checked.comparisons)
+                 if checked is not None and checked.comparisons is not None else observables_of(obj))
+        for ob in found:
             key = (ob.kind, ob.value)
             if key in seen:
                 continue
@@ -95,10 +109,10 @@ def row_of(obj: Mapping[str, Any], *, fallback_version: str, where: str,
     return ObjectRow(
         stix_id=stix_id, type=otype, spec_version=str(obj.get("spec_version", "2.1")), version=version,
         created=created, modified=modified, revoked=bool(obj.get("revoked", False)),
-        valid_from=_ts(obj, "valid_from", where), valid_until=_ts(obj, "valid_until", where),
+        valid_from=valid_from, valid_until=valid_until,
         confidence=int(confidence) if isinstance(confidence, int) else None,
         tlp=int(tlp) if tlp is not None else UNMARKED, name=display_name(obj),
-        labels=json.dumps(labels, ensure_ascii=False) if isinstance(labels, list) and labels else None,
+        labels=orjson.dumps(labels).decode("utf-8") if isinstance(labels, list) and labels else None,
         search_text=_search_text(obj),
         content_hash=hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest(),
         raw=raw, values=tuple(values), refs=tuple(links_of(obj)),

@@ -8,7 +8,7 @@ a sighting refreshes it; expiry and revocation end it. Sensor feeds carry only a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,8 @@ from mamori.intel.model import (
     StoredObject,
 )
 from mamori.intel.patterns import detect_kind, ip_bounds, normalise
-from mamori.intel.rows import row_of
+from mamori.intel.prepare import prepare_objects
 from mamori.intel.tlp import Tlp, tlp2_marking_definitions
-from mamori.intel.validate import validate_objects
 from mamori.kernel.clock import Clock
 from mamori.kernel.ids import IdFactory
 from mamori.kernel.timefmt import format_timestamp, normalise_timestamp, parse_timestamp
@@ -171,18 +170,25 @@ class IntelService:
             for cid in collections:
                 if not clearance.may_write_collection(cid):
                     raise PermissionDenied(f"no write access to collection {cid}", where="collection")
-        valid, vproblems = validate_objects(list(objects))
-        problems = [Problem(index=p.index + offset, object_id=p.object_id, reason=p.reason) for p in vproblems]
         now = self._now()
-        batch_markings = {o["id"]: o for o in valid if o.get("type") == "marking-definition"}
-        prepared: list[tuple[int, ObjectRow]] = []
-        index_of_valid = _indexes_of_valid(objects, valid)
-        for i, obj in zip(index_of_valid, valid, strict=True):
-            try:
-                prepared.append((i, row_of(obj, fallback_version=now, where=f"objects[{i + offset}]",
-                                           known_markings=batch_markings)))
-            except InvalidInput as e:
-                problems.append(Problem(index=i + offset, object_id=obj.get("id"), reason=e.message))
+        prepared, problems = prepare_objects(objects, fallback_version=now, offset=offset)
+        return self.store_prepared(prepared, problems, received=len(objects), collections=collections,
+                                   clearance=clearance, offset=offset, now=now)
+
+    def store_prepared(
+        self,
+        prepared: Sequence[tuple[int, ObjectRow]],
+        problems: list[Problem],
+        *,
+        received: int,
+        collections: Sequence[str] = (),
+        clearance: Clearance | None = None,
+        offset: int = 0,
+        now: str | None = None,
+    ) -> IngestReport:
+        """The writing half of :meth:`ingest`: one transaction for rows that ``prepare_objects`` built."""
+        now = now or self._now()
+        problems = list(problems)
         added_ids: list[str] = []
         duplicates = 0
         with self.db.begin() as conn:
@@ -264,7 +270,7 @@ class IntelService:
                 for _pk, r in latest_rows
             })
         problems.sort(key=lambda p: p.index)
-        return IngestReport(received=len(objects), added=len(new_rows), duplicates=duplicates,
+        return IngestReport(received=received, added=len(new_rows), duplicates=duplicates,
                             problems=tuple(problems), added_ids=tuple(added_ids))
 
     def _ref_levels(self, st: SqlIntelStore, rows: Sequence[ObjectRow]) -> dict[str, tuple[int, bool]]:
@@ -531,20 +537,3 @@ def objects_of_document(doc: Any, where: str) -> list[Any]:
     return objs
 
 
-def _indexes_of_valid(objects: Sequence[Any], valid: Sequence[Mapping[str, Any]]) -> list[int]:
-    """Position in the input of each valid object (validate keeps order and identity or equality)."""
-    out: list[int] = []
-    j = 0
-    for i, o in enumerate(objects):
-        if j < len(valid) and (o is valid[j] or (isinstance(o, dict) and o.get("id") == valid[j].get("id")
-                                                and o == valid[j])):
-            out.append(i)
-            j += 1
-    if len(out) != len(valid):  # validation normalised the objects: fall back to matching by id
-        out = []
-        j = 0
-        for i, o in enumerate(objects):
-            if j < len(valid) and isinstance(o, dict) and o.get("id") == valid[j].get("id"):
-                out.append(i)
-                j += 1
-    return out

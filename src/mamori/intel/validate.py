@@ -18,7 +18,7 @@ Then one of two paths checks the rest:
 * the **fast path**, for plain instances of the common types (indicator, malware, infrastructure,
   identity, relationship, sighting, report, observed-data, TLP 2.0 marking definitions and the simple
   cyber-observables): required properties, value ranges, ordering of time pairs, and STIX patterns with
-  :func:`mamori.intel.patterns.check_pattern`;
+  :func:`mamori.intel.patterns.parse_pattern`;
 * the **reference path**, ``stix2.parse(..., allow_custom=True)``, for everything else (custom
   properties, extensions, granular markings, rarer types) and for every object when ``fast=False``.
 
@@ -33,10 +33,10 @@ import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from mamori.errors import InvalidInput
-from mamori.intel.patterns import check_pattern, hash_value_ok
+from mamori.intel.patterns import Comparison, hash_value_ok, parse_pattern
 from mamori.intel.tlp import TLP2_EXTENSION_ID
 
 
@@ -47,6 +47,14 @@ class Problem:
     index: int
     object_id: str | None
     reason: str
+
+
+class Checked(NamedTuple):
+    """What validation learnt about a valid object, so that storing it need not work it out again."""
+
+    kind: str
+    stamps: dict[str, str]  # timestamp property -> sortable key (``_timestamp_key``)
+    comparisons: list[Comparison] | None  # a STIX pattern's comparisons, when the fast path parsed it
 
 
 class _Invalid(Exception):
@@ -412,20 +420,43 @@ def _declares_new_type(obj: Mapping[str, Any]) -> bool:
     )
 
 
-def _common_checks(obj: Mapping[str, Any], extension_types: Collection[str]) -> tuple[str, bool]:
-    """Checks shared by both paths; returns (type, whether the type is a cyber-observable)."""
+def _timestamp_rule(value: object, name: str) -> None:
+    """Marks timestamp properties in a rules table: ``_common_checks`` keys them instead."""
+    raise AssertionError(name)
+
+
+_RULES_BY_KIND: dict[str, dict[str, PropertyCheck]] = {}
+
+
+def _rules_for(kind: str) -> dict[str, PropertyCheck]:
+    """Every property check for one type in one table: timestamps, common rules, then the type's own."""
+    rules = _RULES_BY_KIND.get(kind)
+    if rules is None:
+        rules = dict.fromkeys(TIMESTAMP_PROPERTIES, _timestamp_rule)
+        rules.update(_COMMON_RULES)
+        rules["external_references"] = _external_references
+        rules["kill_chain_phases"] = _kill_chain_phases
+        rules.update(_TYPE_RULES.get(kind, {}))
+        if len(_RULES_BY_KIND) < 1024:  # custom types are unbounded: cache only so many
+            _RULES_BY_KIND[kind] = rules
+    return rules
+
+
+def _common_checks(obj: Mapping[str, Any], extension_types: Collection[str]) -> tuple[str, bool, dict[str, str]]:
+    """Checks shared by both paths; returns (type, whether it is a cyber-observable, timestamp keys)."""
     kind = obj.get("type")
     if not isinstance(kind, str) or not kind:
         raise _Invalid("missing 'type'")
-    if kind == "bundle":
-        raise _Invalid("a bundle is not a STIX object: submit the objects it contains")
-    if not (3 <= len(kind) <= 250) or not _TYPE.match(kind):
-        raise _Invalid(f"'type' {kind!r} must be 3-250 characters of a-z, 0-9 and single hyphens")
-    if kind not in KNOWN_TYPES and not (kind.startswith("x-") or kind in extension_types or _declares_new_type(obj)):
-        raise _Invalid(
-            f"unknown type {kind!r}: custom object types must start with 'x-' "
-            "or be defined by an extension-definition (new-sdo/new-sco/new-sro)"
-        )
+    if kind not in KNOWN_TYPES:
+        if kind == "bundle":
+            raise _Invalid("a bundle is not a STIX object: submit the objects it contains")
+        if not (3 <= len(kind) <= 250) or not _TYPE.match(kind):
+            raise _Invalid(f"'type' {kind!r} must be 3-250 characters of a-z, 0-9 and single hyphens")
+        if not (kind.startswith("x-") or kind in extension_types or _declares_new_type(obj)):
+            raise _Invalid(
+                f"unknown type {kind!r}: custom object types must start with 'x-' "
+                "or be defined by an extension-definition (new-sdo/new-sco/new-sro)"
+            )
     if "id" not in obj:
         raise _Invalid("missing 'id'")
     if _id_type(obj["id"], "id") != kind:
@@ -436,12 +467,19 @@ def _common_checks(obj: Mapping[str, Any], extension_types: Collection[str]) -> 
         raise _Invalid("missing 'spec_version': only STIX 2.1 objects are accepted (upgrade STIX 2.0 content first)")
     if spec is not None and spec != "2.1":
         raise _Invalid(f"'spec_version' must be '2.1', got {spec!r}")
-    for name in obj:
-        if name not in _STANDARD_NAMES and not _PROPERTY_NAME.match(name):
-            raise _Invalid(f"property name {name!r} must be 3-250 characters of a-z, 0-9 and '_'")
+    # One pass over the properties: names, timestamps (keyed for the ordering rules), then the value checks.
     keys: dict[str, str] = {}
-    for name in TIMESTAMP_PROPERTIES.intersection(obj):
-        keys[name] = _timestamp_key(obj[name], name)
+    checks: list[tuple[PropertyCheck, object, str]] = []
+    rules = _rules_for(kind)
+    for name, value in obj.items():
+        rule = rules.get(name)
+        if rule is None:
+            if name not in _STANDARD_NAMES and not _PROPERTY_NAME.match(name):
+                raise _Invalid(f"property name {name!r} must be 3-250 characters of a-z, 0-9 and '_'")
+        elif rule is _timestamp_rule:
+            keys[name] = _timestamp_key(value, name)
+        else:
+            checks.append((rule, value, name))
     if kind in KNOWN_TYPES and not is_sco:
         for name in ("created",) if kind == "marking-definition" else ("created", "modified"):
             if name not in obj:
@@ -451,19 +489,9 @@ def _common_checks(obj: Mapping[str, Any], extension_types: Collection[str]) -> 
             raise _Invalid(f"missing required property '{name}' for {kind}")
     if "created" in keys and "modified" in keys and keys["modified"] < keys["created"]:
         raise _Invalid("'modified' is earlier than 'created'")
-    for name, check in _COMMON_RULES.items():
-        if name in obj:
-            check(obj[name], name)
-    if "external_references" in obj:
-        _external_references(obj["external_references"])
-    if "kill_chain_phases" in obj:
-        _kill_chain_phases(obj["kill_chain_phases"])
-    rules = _TYPE_RULES.get(kind)
-    if rules:
-        for name, check in rules.items():
-            if name in obj:
-                check(obj[name], name)
-    return kind, is_sco
+    for rule, value, name in checks:
+        rule(value, name)
+    return kind, is_sco, keys
 
 
 # --------------------------------------------------------------------------------------------------
@@ -471,9 +499,9 @@ def _common_checks(obj: Mapping[str, Any], extension_types: Collection[str]) -> 
 # --------------------------------------------------------------------------------------------------
 
 
-def _order(obj: Mapping[str, Any], first: str, last: str, *, strict: bool) -> None:
-    if first in obj and last in obj:
-        a, b = _timestamp_key(obj[first], first), _timestamp_key(obj[last], last)
+def _order(keys: Mapping[str, str], first: str, last: str, *, strict: bool) -> None:
+    if first in keys and last in keys:
+        a, b = keys[first], keys[last]
         if b < a or (strict and b == a):
             relation = "later than" if strict else "at or after"
             raise _Invalid(f"'{last}' must be {relation} '{first}'")
@@ -527,7 +555,8 @@ _OBJECT_REF_TYPES: Final = SDO_TYPES | SRO_TYPES | SCO_TYPES
 _SOURCE_TARGET_TYPES: Final = SDO_TYPES | SCO_TYPES
 
 
-def _fast(obj: Mapping[str, Any], kind: str) -> None:
+def _fast(obj: Mapping[str, Any], kind: str, keys: Mapping[str, str]) -> list[Comparison] | None:
+    """The rest of the checks for the common shapes; a STIX pattern's comparisons when it parsed one."""
     allowed = _FAST_PROPERTIES.get(kind)
     if allowed is None or not allowed.issuperset(obj):
         raise _NeedsReference
@@ -536,36 +565,36 @@ def _fast(obj: Mapping[str, Any], kind: str) -> None:
             raise _Invalid(f"missing required property '{name}' for {kind}")
     _plain_parts(obj)
     if kind == "indicator":
-        _order(obj, "valid_from", "valid_until", strict=True)
+        _order(keys, "valid_from", "valid_until", strict=True)
         if obj["pattern_type"] == "stix":
             try:
-                check_pattern(obj["pattern"])
+                return parse_pattern(obj["pattern"])
             except InvalidInput as e:
                 raise _Invalid(f"bad STIX pattern at {e.where}: {e.message}") from e
     elif kind == "malware":
-        _order(obj, "first_seen", "last_seen", strict=False)
+        _order(keys, "first_seen", "last_seen", strict=False)
         if obj["is_family"] and "name" not in obj:
             raise _Invalid("'name' is required for malware families")
     elif kind == "infrastructure":
-        _order(obj, "first_seen", "last_seen", strict=False)
+        _order(keys, "first_seen", "last_seen", strict=False)
     elif kind in ("report", "grouping"):
         _refs_are_known(obj["object_refs"], _OBJECT_REF_TYPES)
     elif kind == "observed-data":
-        _order(obj, "first_observed", "last_observed", strict=False)
+        _order(keys, "first_observed", "last_observed", strict=False)
         for ref in obj["object_refs"]:
             ref_type = ref.split("--", 1)[0]
             if ref_type in SDO_TYPES or ref_type in META_TYPES:
                 raise _Invalid(f"'object_refs' of observed-data must refer to SCOs or SROs, not {ref_type}")
         _refs_are_known(obj["object_refs"], SCO_TYPES | SRO_TYPES)
     elif kind == "relationship":
-        _order(obj, "start_time", "stop_time", strict=True)
+        _order(keys, "start_time", "stop_time", strict=True)
         for name in ("source_ref", "target_ref"):
             ref_type = obj[name].split("--", 1)[0]
             if ref_type in _NOT_REFERENCEABLE or ref_type in SRO_TYPES:
                 raise _Invalid(f"'{name}' may not refer to a {ref_type}")
             _refs_are_known(obj[name], _SOURCE_TARGET_TYPES)
     elif kind == "sighting":
-        _order(obj, "first_seen", "last_seen", strict=False)
+        _order(keys, "first_seen", "last_seen", strict=False)
         ref_type = obj["sighting_of_ref"].split("--", 1)[0]
         if ref_type in SCO_TYPES or ref_type in SRO_TYPES or ref_type in META_TYPES:
             raise _Invalid(f"'sighting_of_ref' must refer to an SDO, not {ref_type}")
@@ -590,6 +619,7 @@ def _fast(obj: Mapping[str, Any], kind: str) -> None:
         for algorithm, digest in hashes.items():
             if not isinstance(digest, str) or not hash_value_ok(algorithm, digest):
                 raise _Invalid(f"{digest!r} is not a valid {algorithm} hash")
+    return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -625,21 +655,21 @@ def _reference_path(obj: Mapping[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def validate_object(obj: object, *, extension_types: Collection[str] = (), fast: bool = True) -> None:
+def validate_object(obj: object, *, extension_types: Collection[str] = (), fast: bool = True) -> Checked:
     """Raise :class:`InvalidInput` (``where`` = the object id) unless ``obj`` is a valid STIX 2.1 object."""
     object_id = obj.get("id") if isinstance(obj, Mapping) else None
     where = object_id if isinstance(object_id, str) else None
     try:
         if not isinstance(obj, Mapping):
             raise _Invalid("not a JSON object")
-        kind, _ = _common_checks(obj, extension_types)
+        kind, _, keys = _common_checks(obj, extension_types)
         if fast:
             try:
-                _fast(obj, kind)
-                return
+                return Checked(kind, keys, _fast(obj, kind, keys))
             except _NeedsReference:
                 pass
         _reference_path(obj)
+        return Checked(kind, keys, None)
     except _Invalid as e:
         raise InvalidInput(str(e), where=where) from e
 
