@@ -164,6 +164,19 @@ def test_restriction_follows_chains_inside_one_batch(any_ctx: Context) -> None:
     assert {s.stix_id for s in any_ctx.intel.search(GREEN, SearchQuery()).items} == {ind["id"]}
 
 
+def test_restriction_reaches_a_new_link_to_an_old_link_to_a_new_red_object(any_ctx: Context) -> None:
+    ind, red = indicator(1, tlp="green"), malware(2, tlp="red")
+    rel = relationship(3, ind["id"], red["id"], tlp="green")  # names the RED object before it arrives
+    col = any_ctx.intel.create_collection("shared")["id"]
+    any_ctx.intel.ingest([ind, rel], collections=[col])
+    # one batch: a report naming the old relationship, and the RED object the relationship names
+    any_ctx.intel.ingest([_report(4, [rel["id"]]), red], collections=[col])
+    assert {s.stix_id for s in any_ctx.intel.search(GREEN, SearchQuery()).items} == {ind["id"]}
+    with any_ctx.db.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT stix_id, ref_tlp FROM collection_entries").all()
+    assert {sid for sid, ref_tlp in rows if ref_tlp > TLP_GREEN} == {rel["id"], _report(4, [])["id"]}
+
+
 def test_a_partner_cannot_version_someone_elses_object_nor_learn_that_it_exists(any_ctx: Context) -> None:
     hidden = malware(1, "national", tlp="red")
     shown = malware(2, "shared", tlp="green")

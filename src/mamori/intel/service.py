@@ -264,11 +264,13 @@ class IntelService:
                     items.append((found, r.stix_id, r.type, r.version, r.spec_version, r.tlp))
                 for cid in collections:
                     st.add_entries(cid, items, now, fresh=fresh, levels=ref_levels)
+            # Links stated by this batch to this batch are in ref_levels already: only earlier ones can rise.
+            lo, hi = (min(new_pks), max(new_pks)) if new_pks else (0, -1)
             st.raise_referrers({
                 r.stix_id: (max(r.tlp, ref_levels.get(r.stix_id, (UNMARKED, False))[0]),
                             r.tlp == UNMARKED or ref_levels.get(r.stix_id, (UNMARKED, False))[1])
                 for _pk, r in latest_rows
-            })
+            }, stated_before=(lo, hi) if hi - lo + 1 == len(new_pks) else None)
         problems.sort(key=lambda p: p.index)
         return IngestReport(received=received, added=len(new_rows), duplicates=duplicates,
                             problems=tuple(problems), added_ids=tuple(added_ids))
@@ -276,11 +278,11 @@ class IntelService:
     def _ref_levels(self, st: SqlIntelStore, rows: Sequence[ObjectRow]) -> dict[str, tuple[int, bool]]:
         """For each new object that links to others: the highest TLP among what it links to (transitively) and
         whether any of those is unmarked. Objects of the same batch count, in any order."""
+        by_id = {r.stix_id: r for r in rows}
         targets = {end for r in rows for (s, d, _t) in r.refs for end in (s, d) if end != r.stix_id}
         if not targets:
             return {}
-        known = st.restriction_of_ids(targets)
-        by_id = {r.stix_id: r for r in rows}
+        known = st.restriction_of_ids(targets.difference(by_id))
         out: dict[str, tuple[int, bool]] = {}
         for _ in range(6):  # chains inside one batch settle in a few passes
             changed = False

@@ -246,10 +246,15 @@ class SqlIntelStore:
             (s, d, t, r.stix_id, pk) for pk, r in latest_rows for (s, d, t) in r.refs
         ])
 
-    def raise_referrers(self, levels: dict[str, tuple[int, bool]], depth: int = 6) -> None:
+    def raise_referrers(self, levels: dict[str, tuple[int, bool]], depth: int = 6, *,
+                        stated_before: tuple[int, int] | None = None) -> None:
         """Objects that link to these ids inherit how restricted they are, through chains of links (a report
         naming a relationship that names a TLP:RED object is itself treated as TLP:RED). Restriction only
-        ratchets up: fail closed."""
+        ratchets up: fail closed.
+
+        ``stated_before``: the primary keys (lo, hi) of the versions just stored, all of them and nothing else,
+        whose links among themselves the caller has already taken into account: the first step skips them."""
+        skip = stated_before
         for _ in range(depth):
             if not levels:
                 return
@@ -257,10 +262,13 @@ class SqlIntelStore:
             found: set[tuple[str, str, str]] = set()
             # two indexed look-ups rather than one OR, which the planner may answer with a scan
             for column in ("dst_id", "src_id"):
-                found.update(tuple(r) for r in self._rows(
-                    f"SELECT via_id, src_id, dst_id FROM stix_refs WHERE {self._in(column)}",  # noqa: S608 - fixed SQL, values bound
-                    self._set(levels),
-                ))
+                sql = f"SELECT via_id, src_id, dst_id FROM stix_refs WHERE {self._in(column)}"  # noqa: S608 - fixed SQL, values bound
+                params: tuple[Any, ...] = (self._set(levels),)
+                if skip is not None:
+                    sql += " AND (via_pk IS NULL OR via_pk NOT BETWEEN ? AND ?)"
+                    params += skip
+                found.update(tuple(r) for r in self._rows(sql, *params))
+            skip = None
             for via, src, dst in found:
                 for end in (src, dst):
                     if end in levels and end != via:
