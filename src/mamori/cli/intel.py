@@ -25,9 +25,14 @@ def import_(
     with context() as ctx, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                     TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(_("importing"), total=len(files))
+        objects = bar.add_task(_("objects"), total=None)
         for path in files:
             bar.update(task, description=_("importing {name}", name=path.name))
-            report = ctx.intel.import_file(path, fmt=fmt, collections=collection, default_tlp=tlp)
+            bar.reset(objects, total=None)
+            report = ctx.intel.import_file(
+                path, fmt=fmt, collections=collection, default_tlp=tlp,
+                progress=lambda done, total: bar.update(objects, completed=done, total=total),
+            )
             bar.advance(task)
             out.print(_("{path}: {added} added, {duplicates} already present, {invalid} invalid", path=path,
                         added=report.added, duplicates=report.duplicates, invalid=report.invalid), highlight=False)

@@ -19,14 +19,17 @@ Prepared = tuple[list[tuple[int, ObjectRow]], list[Problem]]
 
 
 def prepare_objects(objects: Sequence[Any], *, fallback_version: str, offset: int = 0,
-                    extension_types: Collection[str] = ()) -> Prepared:
+                    extension_types: Collection[str] = (),
+                    known_markings: Mapping[str, dict[str, Any]] | None = None) -> Prepared:
     """(index, row) for each valid object and a :class:`Problem` for each invalid one; indexes are positions in
-    ``objects`` (problems add ``offset``, the position of ``objects[0]`` in what the caller received)."""
+    ``objects`` (problems add ``offset``, the position of ``objects[0]`` in what the caller received).
+
+    ``known_markings``: valid marking definitions from elsewhere in the same input, by id."""
     # Marking definitions of the same batch can carry a TLP level that other objects of the batch refer to.
     checked: dict[int, Checked] = {}
     refused: set[int] = set()
     problems: list[Problem] = []
-    markings: dict[str, dict[str, Any]] = {}
+    markings: dict[str, dict[str, Any]] = dict(known_markings or {})
     for i, obj in enumerate(objects):
         if isinstance(obj, Mapping) and obj.get("type") == "marking-definition":
             try:

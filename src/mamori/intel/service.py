@@ -64,12 +64,16 @@ class IntelService:
         *,
         unmarked_default: int = TLP_RED,
         store: Callable[[Connection], SqlIntelStore] = SqlIntelStore,
+        import_chunk: int = 5000,
+        import_workers: int | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.ids = ids
         self.unmarked_default = unmarked_default
         self._store = store
+        self.import_chunk = import_chunk
+        self.import_workers = import_workers  # None: one per core beyond the writer's
 
     # --- who sees what ---------------------------------------------------------------------------------
     def full_clearance(self, channel: str = "api") -> Clearance:
@@ -157,6 +161,16 @@ class IntelService:
     def _now(self) -> str:
         return format_timestamp(self.clock.now())
 
+    def now_text(self) -> str:
+        return self._now()
+
+    @staticmethod
+    def check_write_access(collections: Sequence[str], clearance: Clearance | None) -> None:
+        if clearance is not None:
+            for cid in collections:
+                if not clearance.may_write_collection(cid):
+                    raise PermissionDenied(f"no write access to collection {cid}", where="collection")
+
     def ingest(
         self,
         objects: Sequence[Any],
@@ -165,15 +179,29 @@ class IntelService:
         clearance: Clearance | None = None,
         offset: int = 0,
     ) -> IngestReport:
-        """Validate each object, store the valid ones, report each invalid one by index; idempotent."""
-        if clearance is not None:
-            for cid in collections:
-                if not clearance.may_write_collection(cid):
-                    raise PermissionDenied(f"no write access to collection {cid}", where="collection")
+        """Validate each object, store the valid ones, report each invalid one by index; idempotent.
+
+        One transaction: for a few thousand objects. Large inputs go through :meth:`ingest_many`."""
+        self.check_write_access(collections, clearance)
         now = self._now()
         prepared, problems = prepare_objects(objects, fallback_version=now, offset=offset)
         return self.store_prepared(prepared, problems, received=len(objects), collections=collections,
                                    clearance=clearance, offset=offset, now=now)
+
+    def ingest_many(
+        self,
+        objects: Sequence[Any],
+        *,
+        collections: Sequence[str] = (),
+        clearance: Clearance | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        """:meth:`ingest` for inputs of any size: in chunks of ``import_chunk`` objects, one transaction each,
+        prepared in ``import_workers`` worker processes while this one writes (``mamori.intel.bulk``)."""
+        from mamori.intel.bulk import ingest_in_chunks
+
+        return ingest_in_chunks(self, objects, collections=collections, clearance=clearance,
+                                chunk=self.import_chunk, workers=self.import_workers, progress=progress)
 
     def store_prepared(
         self,
@@ -318,8 +346,11 @@ class IntelService:
         return self.ingest(objects_of_document(doc, where), collections=collections, clearance=clearance)
 
     def import_file(self, path: Path, *, fmt: str = "auto", collections: Sequence[str] = (),
-                    default_tlp: str | None = None) -> IngestReport:
-        """Import a STIX bundle, MISP event JSON, or a plain indicator list (text/CSV)."""
+                    default_tlp: str | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Import a STIX bundle, MISP event JSON, or a plain indicator list (text/CSV).
+
+        ``progress(done, total)`` is called after each chunk of objects is stored."""
         from mamori.intel import misp, plainlist
 
         try:
@@ -359,13 +390,13 @@ class IntelService:
                 held = self._store(conn).existing_versions(str(o["id"]) for o in objects)
             already = sum(1 for o in objects if o["id"] in held)
             objects = [o for o in objects if o["id"] not in held]
-            report = self.ingest(objects, collections=collections)
+            report = self.ingest_many(objects, collections=collections, progress=progress)
             return IngestReport(received=report.received + already + len(extra), added=report.added,
                                 duplicates=report.duplicates + already, problems=tuple(extra) + report.problems,
                                 added_ids=report.added_ids)
         else:
             raise InvalidInput(f"unknown import format {fmt!r} (stix, misp, csv, text)", where="format")
-        report = self.ingest(objects, collections=collections)
+        report = self.ingest_many(objects, collections=collections, progress=progress)
         if extra:
             report = IngestReport(received=report.received + len(extra), added=report.added,
                                   duplicates=report.duplicates, problems=tuple(extra) + report.problems,

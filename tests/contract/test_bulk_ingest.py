@@ -1,0 +1,93 @@
+"""Large inputs in chunks (``IntelService.ingest_many``): the same outcome as one batch, whether the chunks are
+prepared in this process or in worker processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import make_settings
+from tests.stixgen import TS, indicator, malware, relationship, sid
+
+from mamori.bootstrap import Context, build_context
+from mamori.errors import InvalidInput
+from mamori.intel.bulk import ingest_in_chunks
+from mamori.intel.model import TLP_GREEN, TLP_RED, Clearance, IngestReport, SearchQuery
+
+FULL = Clearance(max_tlp=TLP_RED, unmarked_as=TLP_RED)
+# unmarked objects visible: an object whose marking went unrecognised would show
+GREEN = Clearance(max_tlp=TLP_GREEN, unmarked_as=TLP_GREEN)
+LATER = "2026-10-02T00:00:00.000Z"
+
+
+def _custom_red_marking() -> dict[str, Any]:
+    return {"type": "marking-definition", "spec_version": "2.1", "id": sid("marking-definition", 77),
+            "created": TS, "name": "TLP:RED", "definition_type": "statement",
+            "definition": {"statement": "Partner X, for named recipients only"}}
+
+
+def _mixed_input() -> list[dict[str, Any]]:
+    """Valid and invalid objects, duplicates and new versions spread over several chunks of 3."""
+    red = _custom_red_marking()
+    secret = malware(50, "secret family", tlp=None) | {"object_marking_refs": [red["id"]]}
+    objects: list[dict[str, Any]] = [red]
+    objects += [indicator(i, f"198.51.100.{i}") for i in range(1, 8)]
+    objects += [{"type": "indicator", "id": "not-an-id"}]  # invalid
+    objects += [indicator(3, "198.51.100.3")]  # the same object again: a duplicate
+    objects += [indicator(4, "198.51.100.99")]  # same id and version, other content: refused
+    objects += [indicator(5, "198.51.100.55", modified=LATER)]  # a later version
+    objects += [secret, relationship(60, sid("indicator", 1), secret["id"])]  # marked by a chunk far away
+    return objects
+
+
+def _outcome(ctx: Context, report: IngestReport) -> tuple[Any, ...]:
+    problems = [(p.index, p.object_id, p.reason) for p in report.problems]
+    seen_green = sorted(s.stix_id for s in ctx.intel.search(GREEN, SearchQuery(limit=500)).items)
+    latest_5 = ctx.intel.get(sid("indicator", 5), FULL).raw["pattern"]
+    versions_5 = len(ctx.intel.versions(sid("indicator", 5), FULL))
+    return report.received, report.added, report.duplicates, problems, seen_green, latest_5, versions_5
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_chunks_give_the_outcome_of_one_batch(any_ctx: Context, tmp_path: Path, workers: int) -> None:
+    reference = build_context(make_settings(tmp_path / "one-batch"))
+    try:
+        expected = _outcome(reference, reference.intel.ingest(_mixed_input()))
+    finally:
+        reference.db.dispose()
+    report = ingest_in_chunks(any_ctx.intel, _mixed_input(), chunk=3, workers=workers, parallel_from=0)
+    assert _outcome(any_ctx, report) == expected
+    # the problems name their place in the whole input, not in a chunk
+    assert [p.index for p in report.problems] == [8, 10]
+    # the custom TLP:RED marking of the first chunk hides the malware of the last one, and the link to it
+    assert sid("malware", 50) not in expected[4] and sid("relationship", 60) not in expected[4]
+    again = ingest_in_chunks(any_ctx.intel, _mixed_input(), chunk=3, workers=workers, parallel_from=0)
+    assert again.added == 0
+
+
+def test_progress_is_reported_after_each_chunk(any_ctx: Context) -> None:
+    seen: list[tuple[int, int]] = []
+    objects = [indicator(i, f"198.51.100.{i}") for i in range(1, 8)]
+    col = any_ctx.intel.create_collection("bulk")["id"]
+    report = ingest_in_chunks(any_ctx.intel, objects, collections=[col], chunk=3, workers=0,
+                              progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(3, 7), (6, 7), (7, 7)] and report.added == 7
+
+
+def test_a_chunk_size_below_one_is_refused(any_ctx: Context) -> None:
+    with pytest.raises(InvalidInput, match="chunk size"):
+        ingest_in_chunks(any_ctx.intel, [indicator(1)], chunk=0)
+
+
+def test_import_file_uses_worker_processes_for_large_bundles(any_ctx: Context, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    objects = [indicator(i, f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}") for i in range(1, 301)]
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"type": "bundle", "id": sid("bundle", 1), "objects": objects}))
+    any_ctx.intel.import_chunk, any_ctx.intel.import_workers = 64, 2
+    monkeypatch.setattr("mamori.intel.bulk.PARALLEL_FROM", 100)
+    report = any_ctx.intel.import_file(path)
+    assert (report.received, report.added, report.invalid) == (300, 300, 0)
+    assert any_ctx.intel.lookup("10.0.1.44", FULL)
