@@ -286,7 +286,7 @@ class SqlIntelStore:
                        if v in current and (lv[0] > current[v][0] or (lv[1] and not current[v][1]))}
             if not changed:
                 return
-            params = [{"vid": v, "lvl": lvl, "um": um} for v, (lvl, um) in changed.items()]
+            updates = [{"vid": v, "lvl": lvl, "um": um} for v, (lvl, um) in changed.items()]
             for table in (stix_objects, collection_entries):
                 self.conn.execute(
                     update(table)
@@ -295,7 +295,7 @@ class SqlIntelStore:
                         ref_tlp=case((table.c.ref_tlp < bindparam("lvl"), bindparam("lvl")), else_=table.c.ref_tlp),
                         ref_unmarked=or_(table.c.ref_unmarked, bindparam("um")),
                     ),
-                    params,
+                    updates,
                 )
             after = self.restriction_of_ids(changed)
             levels = {v: after[v] for v in changed if v in after and after[v] != before.get(v)}
