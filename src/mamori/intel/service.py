@@ -269,27 +269,27 @@ class IntelService:
                 counts[r.stix_id] = counts.get(r.stix_id, 0) + 1
             fresh = frozenset(sid for sid, n in counts.items() if n == 1 and sid not in existing)
             new_pks = st.insert_objects(new_rows, now, ref_levels, fresh, added_by=contributor)
-            pks = {(r.stix_id, r.version): pk for r, pk in zip(new_rows, new_pks, strict=True)}
-            latest = st.refresh_latest({r.stix_id for r in new_rows if r.stix_id not in fresh})
-            latest.update({r.stix_id: (pk, r.version) for r, pk in zip(new_rows, new_pks, strict=True)
-                           if r.stix_id in fresh})
-            latest_rows = [(pk, r) for r, pk in zip(new_rows, new_pks, strict=True) if latest[r.stix_id][0] == pk]
+            pairs = list(zip(new_pks, new_rows, strict=True))
+            if len(fresh) == len(new_rows):  # all new: each is its own latest version
+                latest_rows = pairs
+            else:
+                latest = st.refresh_latest({r.stix_id for r in new_rows if r.stix_id not in fresh})
+                latest_rows = [(pk, r) for pk, r in pairs if r.stix_id in fresh or latest[r.stix_id][0] == pk]
             st.replace_indexes(latest_rows, fresh=fresh)
             added_ids = [r.stix_id for r in new_rows]
             if collections:
                 # Entries before the referrers are raised, so that raising reaches the entries too.
-                all_pks = dict(pks)
-                for sid, versions in existing.items():
-                    for ver, (pk, _h) in versions.items():
-                        all_pks[(sid, ver)] = pk
-                items = []
-                done: set[int] = set()
-                for _i, r in prepared:
-                    found = all_pks.get((r.stix_id, r.version))
-                    if found is None or found in done:
-                        continue
-                    done.add(found)
-                    items.append((found, r.stix_id, r.type, r.version, r.spec_version, r.tlp))
+                items = [(pk, r.stix_id, r.type, r.version, r.spec_version, r.tlp) for pk, r in pairs]
+                if len(new_rows) < len(prepared):  # objects already held go into the collections too
+                    pks = {(r.stix_id, r.version): pk for pk, r in pairs}
+                    done = set(new_pks)
+                    for _i, r in prepared:
+                        held = existing.get(r.stix_id, {}).get(r.version)
+                        found = held[0] if held is not None else pks.get((r.stix_id, r.version))
+                        if found is None or found in done:
+                            continue
+                        done.add(found)
+                        items.append((found, r.stix_id, r.type, r.version, r.spec_version, r.tlp))
                 for cid in collections:
                     st.add_entries(cid, items, now, fresh=fresh, levels=ref_levels)
             # Links stated by this batch to this batch are in ref_levels already: only earlier ones can rise.
@@ -306,15 +306,17 @@ class IntelService:
     def _ref_levels(self, st: SqlIntelStore, rows: Sequence[ObjectRow]) -> dict[str, tuple[int, bool]]:
         """For each new object that links to others: the highest TLP among what it links to (transitively) and
         whether any of those is unmarked. Objects of the same batch count, in any order."""
-        by_id = {r.stix_id: r for r in rows}
-        targets = {end for r in rows for (s, d, _t) in r.refs for end in (s, d) if end != r.stix_id}
-        if not targets:
+        linked = [r for r in rows if r.refs]
+        if not linked:
             return {}
+        by_id = {r.stix_id: r for r in rows}
+        targets = {end for r in linked for (s, d, _t) in r.refs for end in (s, d) if end != r.stix_id}
         known = st.restriction_of_ids(targets.difference(by_id))
         out: dict[str, tuple[int, bool]] = {}
-        for _ in range(6):  # chains inside one batch settle in a few passes
+        changed = True
+        while changed:  # chains inside one batch settle in a few passes; levels only rise, so this ends
             changed = False
-            for r in rows:
+            for r in linked:
                 lvl, unmarked = UNMARKED, False
                 for s, d, _t in r.refs:
                     for end in (s, d):
@@ -332,8 +334,6 @@ class IntelService:
                 if (lvl != UNMARKED or unmarked) and out.get(r.stix_id) != (lvl, unmarked):
                     out[r.stix_id] = (lvl, unmarked)
                     changed = True
-            if not changed:
-                break
         return out
 
     def ingest_json(self, data: bytes | str, *, collections: Sequence[str] = (),

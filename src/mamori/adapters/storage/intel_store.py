@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -106,7 +107,7 @@ class SqlIntelStore:
 
     def _set(self, values: Iterable[Any]) -> Any:
         items = list(values)
-        return json.dumps(items) if self._sqlite else items
+        return orjson.dumps(items).decode() if self._sqlite else items
 
     def _rows(self, sql: str, *params: Any) -> list[Any]:
         if not self._sqlite:
