@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -28,7 +27,8 @@ from mamori.intel.validate import validate_object
 if TYPE_CHECKING:
     from mamori.intel.service import IntelService
 
-DEFAULT_CHUNK = 5000
+DEFAULT_CHUNK = 2000
+DEFAULT_TRANSACTION = 10_000
 # Below this many objects a worker's start-up costs more than it saves.
 PARALLEL_FROM = 20_000
 
@@ -83,54 +83,90 @@ def ingest_in_chunks(
     workers: int | None = None,
     progress: Progress | None = None,
     parallel_from: int | None = None,
+    transaction: int = DEFAULT_TRANSACTION,
 ) -> IngestReport:
     """Ingest ``objects`` chunk by chunk (``workers``: preparing processes, used from ``parallel_from``
-    objects on, default ``PARALLEL_FROM``; 0 prepares in this process)."""
+    objects on, default ``PARALLEL_FROM``; 0 prepares in this process). Chunks prepared by the time the
+    writer gets to them are written together, up to ``transaction`` objects in one transaction."""
     if chunk < 1:
         raise InvalidInput(f"chunk size must be positive, got {chunk}", where="chunk")
     total = len(objects)
-    starts = list(range(0, total, chunk)) or [0]
-    markings = _input_markings(objects)
-    now = service.now_text()
     n_workers = default_workers() if workers is None else workers
     if total < (PARALLEL_FROM if parallel_from is None else parallel_from):
         n_workers = 0
-    reports: list[IngestReport] = []
-
-    def store(start: int, prepared: Prepared) -> None:
-        rows, problems = prepared
-        size = min(chunk, total - start)
-        reports.append(service.store_prepared(rows, problems, received=size, collections=collections,
-                                              clearance=clearance, offset=start, now=now))
-        if progress is not None:
-            progress(start + size, total)
-
     service.check_write_access(collections, clearance)
+    plan = _Plan(service, objects, chunk, collections, clearance, progress)
     with _collector_paused():
         if n_workers == 0:
-            for start in starts:
-                part = objects[start:start + chunk]
-                store(start, prepare_objects(part, fallback_version=now, offset=start, known_markings=markings))
+            for k in range(len(plan.starts)):
+                plan.write([(k, plan.prepare_here(k))])
         else:
-            payloads: Iterator[tuple[int, bytes]] = (
-                (start, orjson.dumps(list(objects[start:start + chunk]))) for start in starts
-            )
             # spawn: safe in a process that runs threads (a server), and a worker starts in well under a second
             with ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"),
                                      initializer=gc.disable) as pool:
-                pending: deque[tuple[int, Future[Prepared]]] = deque()
-                for start, payload in payloads:
-                    pending.append((start, pool.submit(_prepare_json, payload, start, now, markings)))
-                    if len(pending) > n_workers + 1:
-                        store(*_result(pending.popleft()))
-                while pending:
-                    store(*_result(pending.popleft()))
-    return _merge(reports, total)
+                plan.run(pool, n_workers, transaction)
+    return _merge(plan.reports, total)
 
 
-def _result(item: tuple[int, Future[Prepared]]) -> tuple[int, Prepared]:
-    start, future = item
-    return start, future.result()
+class _Plan:
+    """Chunks of one input, who prepares which, and writing them in order."""
+
+    def __init__(self, service: IntelService, objects: Sequence[Any], chunk: int, collections: Sequence[str],
+                 clearance: Clearance | None, progress: Progress | None) -> None:
+        self.service, self.objects, self.chunk = service, objects, chunk
+        self.collections, self.clearance, self.progress = collections, clearance, progress
+        self.starts = list(range(0, len(objects), chunk)) or [0]
+        self.markings = _input_markings(objects)
+        self.now = service.now_text()
+        self.reports: list[IngestReport] = []
+
+    def _part(self, k: int) -> Sequence[Any]:
+        return self.objects[self.starts[k]:self.starts[k] + self.chunk]
+
+    def prepare_here(self, k: int) -> Prepared:
+        return prepare_objects(self._part(k), fallback_version=self.now, offset=self.starts[k],
+                               known_markings=self.markings)
+
+    def submit(self, pool: ProcessPoolExecutor, k: int) -> Future[Prepared]:
+        payload = orjson.dumps(list(self._part(k)))
+        return pool.submit(_prepare_json, payload, self.starts[k], self.now, self.markings)
+
+    def write(self, done: Sequence[tuple[int, Prepared]]) -> None:
+        """Prepared chunks, consecutive and in order, in one transaction."""
+        rows = [(self.starts[k] + i, row) for k, (part_rows, _p) in done for i, row in part_rows]
+        problems = [p for _k, (_r, part_problems) in done for p in part_problems]
+        end = min(len(self.objects), self.starts[done[-1][0]] + self.chunk)
+        self.reports.append(self.service.store_prepared(
+            rows, problems, received=end - self.starts[done[0][0]], collections=self.collections,
+            clearance=self.clearance, now=self.now))
+        if self.progress is not None:
+            self.progress(end, len(self.objects))
+
+    def run(self, pool: ProcessPoolExecutor, workers: int, transaction: int) -> None:
+        """Keep the workers busy; write chunks as they come, in order; prepare one here rather than wait."""
+        n = len(self.starts)
+        futures: dict[int, Future[Prepared]] = {}
+        ready: dict[int, Prepared] = {}
+        submitted = written = 0
+        while written < n:
+            while submitted < n and len(futures) < workers + 1:
+                futures[submitted] = self.submit(pool, submitted)
+                submitted += 1
+            for k in [k for k, f in futures.items() if f.done()]:
+                ready[k] = futures.pop(k).result()
+            if written in ready:
+                batch: list[tuple[int, Prepared]] = []
+                size = 0
+                while written in ready and (not batch or size + self.chunk <= transaction):
+                    batch.append((written, ready.pop(written)))
+                    size += self.chunk
+                    written += 1
+                self.write(batch)
+            elif submitted < n:  # the next chunk to write is still being prepared: prepare a later one here
+                ready[submitted] = self.prepare_here(submitted)
+                submitted += 1
+            else:
+                ready[written] = futures.pop(written).result()
 
 
 def _merge(reports: Sequence[IngestReport], received: int) -> IngestReport:

@@ -64,7 +64,7 @@ class IntelService:
         *,
         unmarked_default: int = TLP_RED,
         store: Callable[[Connection], SqlIntelStore] = SqlIntelStore,
-        import_chunk: int = 5000,
+        import_chunk: int = 2000,
         import_workers: int | None = None,
     ) -> None:
         self.db = db
