@@ -64,7 +64,8 @@ def build_context(
     ids = ids or RandomIds()
     identity = IdentityService(db, SqlIdentityStore, clock, ids, session_max_age_s=settings.session_max_age_s)
     intel = IntelService(db, clock, ids, unmarked_default=parse_tlp(settings.tlp_unmarked_default,
-                                                                     "MAMORI_TLP_UNMARKED_DEFAULT"))
+                                                                     "MAMORI_TLP_UNMARKED_DEFAULT"),
+                         import_chunk=settings.intel_import_chunk, import_workers=settings.intel_import_workers)
     return Context(settings=settings, db=db, clock=clock, ids=ids, identity=identity, intel=intel,
                    secret_key=_secret_key(settings))
 

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     taxii_max_content_length: int = 10 * 1024 * 1024
     taxii_default_page_size: int = 100
     taxii_max_page_size: int = 1000
+    # Large imports (``mamori intel import``): objects per chunk, and processes that validate and prepare chunks
+    # while the importing process writes (None: one per core beyond the writer's; 0: none).
+    intel_import_chunk: int = Field(default=2000, ge=1)
+    intel_import_workers: int | None = Field(default=None, ge=0)
     session_max_age_s: int = 8 * 3600
 
     # Active cyber defence (flow analytics).

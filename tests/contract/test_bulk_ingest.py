@@ -91,3 +91,15 @@ def test_import_file_uses_worker_processes_for_large_bundles(any_ctx: Context, t
     report = any_ctx.intel.import_file(path)
     assert (report.received, report.added, report.invalid) == (300, 300, 0)
     assert any_ctx.intel.lookup("10.0.1.44", FULL)
+
+
+def test_import_chunking_is_configured_by_settings(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    ctx = build_context(make_settings(tmp_path, intel_import_chunk=3, intel_import_workers=0))
+    try:
+        assert (ctx.intel.import_chunk, ctx.intel.import_workers) == (3, 0)
+    finally:
+        ctx.db.dispose()
+    with pytest.raises(ValidationError, match="intel_import_chunk"):
+        make_settings(tmp_path, intel_import_chunk=0)
