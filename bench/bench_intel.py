@@ -445,8 +445,15 @@ def profile_summary(profile: cProfile.Profile, top: int = 15) -> list[dict[str, 
 
 # --- the benchmarks ----------------------------------------------------------------------------------
 def run_benchmarks(
-    sizes: Sizes, workdir: Path, *, profile_ingest: bool = False, skip_medallion: bool = False
+    sizes: Sizes,
+    workdir: Path,
+    *,
+    profile_ingest: bool = False,
+    skip_medallion: bool = False,
+    only: str | None = None,
 ) -> dict[str, Any]:
+    if only == "requests":
+        return request_rate_only(sizes, workdir, skip_medallion=skip_medallion)
     results: dict[str, Any] = {}
     log(f"generating {sizes.ingest_objects:,} STIX objects (seed {sizes.seed})")
     corpus, _plan = mixed_corpus(
@@ -508,6 +515,39 @@ def run_benchmarks(
     # 4, 5. A large indicator store: look-ups in process, first page over TAXII.
     results["lookup"], results["first_page"] = lookup_suite(sizes, workdir)
     return results
+
+
+def request_rate_only(sizes: Sizes, workdir: Path, *, skip_medallion: bool) -> dict[str, Any]:
+    """Part 2 alone: mamori serves the request-rate collection from a store holding only it."""
+    rate_objs, _plan = mixed_corpus(sizes.rate_collection_objects, sizes.seed)
+    rate_object_id = next(o["id"] for o in reversed(rate_objs) if o["type"] == "indicator")
+    store = workdir / "mamori-requests"
+    with mamori_context(store) as ctx:
+        auth = mamori_account(ctx)
+        rate_collection = new_collection(ctx, "request rate")
+        service_ingest(ctx, rate_objs, sizes.envelope_objects, rate_collection)
+    results: dict[str, Any] = {}
+    with mamori_server(store, SECRET_KEY, auth, log_path=workdir / "mamori-requests.log") as server:
+        target = TaxiiTarget("mamori", f"{server.url}/taxii2/{API_ROOT}/", auth, server.pid)
+        results["request_rate"] = {"mamori": rate_suite(target, rate_collection, rate_object_id, sizes)}
+    if not skip_medallion:
+        rate_cid = str(uuid.uuid5(uuid.NAMESPACE_URL, "medallion-bench:rate"))
+        users = {USER: PASSWORD}
+        with medallion_read_server(sizes, workdir, "rate", rate_cid, rate_objs, users, "2026-11-01T00:00:00.000Z") \
+                as medallion:
+            results["request_rate"]["medallion"] = rate_suite(medallion, rate_cid, rate_object_id, sizes)
+    return results
+
+
+def print_request_rates(results: dict[str, Any]) -> None:
+    rates = results["request_rate"]
+    for kind, m in rates["mamori"].items():
+        line = f"{kind}: mamori {m['requests_per_s']:,.0f} req/s, {m['server_cpu_ms_per_request'] or 0:.2f} ms CPU/req"
+        if "medallion" in rates:
+            md = rates["medallion"][kind]
+            line += (f"; medallion {md['requests_per_s']:,.0f} req/s, {md['server_cpu_ms_per_request'] or 0:.2f} ms"
+                     f" CPU/req; ratio {m['requests_per_s'] / md['requests_per_s']:.1f}x")
+        print(line)
 
 
 def rate_suite(target: TaxiiTarget, collection_id: str, object_id: str, sizes: Sizes) -> dict[str, Any]:
@@ -849,6 +889,7 @@ def run(
     profile_ingest: bool = False,
     skip_medallion: bool = False,
     keep_workdir: bool = False,
+    only: str | None = None,
 ) -> dict[str, Any]:
     """Run every benchmark and return (and write, if ``out``) the results document."""
     started = datetime.now(UTC)
@@ -856,7 +897,9 @@ def run(
     try:
         info = machine()
         t0 = time.perf_counter()
-        results = run_benchmarks(sizes, workdir, profile_ingest=profile_ingest, skip_medallion=skip_medallion)
+        results = run_benchmarks(
+            sizes, workdir, profile_ingest=profile_ingest, skip_medallion=skip_medallion, only=only
+        )
         doc = {
             "benchmark": "intel",
             "mode": mode,
@@ -866,7 +909,7 @@ def run(
             "sizes": asdict(sizes),
             "results": results,
         }
-        doc["goals"] = goal_checks(results)
+        doc["goals"] = goal_checks(results) if only is None else {}
     finally:
         if keep_workdir:
             log(f"work files kept in {workdir}")
@@ -887,9 +930,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-ingest", action="store_true", help="cProfile IntelService.ingest")
     parser.add_argument("--skip-medallion", action="store_true", help="mamori only")
     parser.add_argument("--keep-workdir", action="store_true", help="keep stores and server logs")
+    parser.add_argument("--only", choices=["requests"], default=None, help="run part 2 (requests per second) alone")
     args = parser.parse_args(argv)
     sizes, mode = (QUICK, "quick") if args.quick else (FULL_SCALE, "full-scale") if args.full_scale else (FULL, "full")
     out = args.out or (DEFAULT_OUT.with_name("intel-quick.json") if args.quick else DEFAULT_OUT)
+    if args.only and not args.out:
+        out = out.with_name(f"{out.stem}-{args.only}.json")
     doc = run(
         sizes,
         out,
@@ -897,8 +943,12 @@ def main(argv: list[str] | None = None) -> int:
         profile_ingest=args.profile_ingest,
         skip_medallion=args.skip_medallion,
         keep_workdir=args.keep_workdir,
+        only=args.only,
     )
-    print_table(doc)
+    if args.only == "requests":
+        print_request_rates(doc["results"])
+    else:
+        print_table(doc)
     print(f"results written to {out}")
     return 0
 

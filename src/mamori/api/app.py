@@ -28,8 +28,6 @@ def create_app(ctx: Context) -> FastAPI:
     app.state.ctx = ctx
     problems.install(app)
 
-    app.add_middleware(SummaryLineMiddleware)
-
     from mamori.api.auth import authenticate
     from mamori.api.routers import identity, intel
 
@@ -38,11 +36,13 @@ def create_app(ctx: Context) -> FastAPI:
         """The OpenAPI description, for authenticated callers only."""
         return JSONResponse(app.openapi())
 
+    # TAXII first: its small reads are the most frequent requests, and routes are tried in order.
+    _include_optional(app, "mamori.api.routers.taxii")
     app.include_router(identity.router)
     app.include_router(intel.router)
-    for name in ("taxii", "traffic"):
-        _include_optional(app, f"mamori.api.routers.{name}")
+    _include_optional(app, "mamori.api.routers.traffic")
     _include_optional(app, "mamori.web.routes")
+    app.add_middleware(SummaryLineMiddleware)  # added last, so outermost: it sees every response
     return app
 
 

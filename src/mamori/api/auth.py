@@ -23,7 +23,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
+    """The application's context (async: a plain attribute read needs no worker thread)."""
     ctx: Context = request.app.state.ctx
     return ctx
 
@@ -77,11 +78,16 @@ async def authenticate(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
+def ensure_scopes(principal: Principal, *scopes: Scope) -> Principal:
+    """The principal, if its credential holds every one of ``scopes``; 403 otherwise."""
+    missing = [s.value for s in scopes if not principal.has(s)]
+    if missing:
+        raise PermissionDenied(f"this needs the scope(s) {', '.join(missing)}")
+    return principal
+
+
 def require(*scopes: Scope) -> Callable[..., Awaitable[Principal]]:
     async def dependency(principal: CurrentPrincipal) -> Principal:
-        missing = [s.value for s in scopes if not principal.has(s)]
-        if missing:
-            raise PermissionDenied(f"this needs the scope(s) {', '.join(missing)}")
-        return principal
+        return ensure_scopes(principal, *scopes)
 
     return dependency

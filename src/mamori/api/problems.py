@@ -55,15 +55,20 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
+def error_response(request: Request, exc: MamoriError) -> Response:
+    """The response for a MamoriError raised while serving ``request``."""
+    extra: dict[str, Any] = dict(exc.detail)
+    if exc.where:
+        extra["where"] = exc.where
+    if exc.http_status >= 500:
+        log.error("request failed: %s", exc.message)
+    return problem_response(request, exc.http_status, exc.title, exc.message, extra or None)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(MamoriError)
     async def _mamori(request: Request, exc: MamoriError) -> Response:
-        extra: dict[str, Any] = dict(exc.detail)
-        if exc.where:
-            extra["where"] = exc.where
-        if exc.http_status >= 500:
-            log.error("request failed: %s", exc.message)
-        return problem_response(request, exc.http_status, exc.title, exc.message, extra or None)
+        return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -88,4 +93,4 @@ def install(app: FastAPI) -> None:
         return problem_response(request, 500, "Internal error", "an unexpected error occurred; it has been logged")
 
 
-__all__ = ["TAXII_MEDIA_TYPE", "Unauthenticated", "install", "problem_response"]
+__all__ = ["TAXII_MEDIA_TYPE", "Unauthenticated", "error_response", "install", "problem_response"]

@@ -2,6 +2,12 @@
 
 API tokens and session ids are random secrets shown once; only their SHA-256 is stored, so a stolen database
 does not yield usable credentials. Passwords use Argon2id.
+
+Token authentication is on the path of every API and TAXII call, so each process keeps the principals of tokens
+it has just verified for at most ``token_cache_s`` seconds (5 by default), keyed by the token's SHA-256, never the
+secret. A token revoked through this process stops working at once (the cache is emptied); one revoked by another
+process, or a user deactivated in the database, stops working within ``token_cache_s``. An expiry date is checked
+on every call, cached or not. ``token_cache_s=0`` turns the cache off.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -39,6 +46,8 @@ TOKEN_PREFIX = "mamori_"  # noqa: S105 - a public marker, not a secret
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,149}$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 LOCALES = ("ja", "en")
+TOKEN_CACHE_S = 5.0
+TOKEN_CACHE_MAX = 4096
 
 
 def secret_hash(secret: str) -> str:
@@ -53,12 +62,17 @@ class IdentityService:
         clock: Clock,
         ids: IdFactory,
         session_max_age_s: int = 8 * 3600,
+        token_cache_s: float = TOKEN_CACHE_S,
     ) -> None:
         self.db = db
         self._store = store
         self.clock = clock
         self.ids = ids
         self.session_max_age_s = session_max_age_s
+        self.token_cache_s = token_cache_s
+        # token hash -> (principal, token expiry, monotonic time after which the entry is not used)
+        self._tokens: dict[str, tuple[Principal, str | None, float]] = {}
+        self._tokens_generation = 0  # moved on by forget_tokens: a verification begun before is not cached
 
     def _now(self) -> str:
         return format_timestamp(self.clock.now())
@@ -224,10 +238,22 @@ class IdentityService:
         return IssuedToken(token=token, secret=secret)
 
     def authenticate_token(self, secret: str) -> Principal:
-        """Read-only: every API call passes through here, so it takes no write lock."""
+        """Read-only: every API call passes through here, so it takes no write lock (and, for a token verified
+        in the last ``token_cache_s`` seconds, no query)."""
+        token_hash = secret_hash(secret)
+        cached = self._tokens.get(token_hash)
+        if cached is not None:
+            principal, expires_at, fresh_until = cached
+            if time.monotonic() < fresh_until:
+                if expires_at and expires_at <= self._now():
+                    self._tokens.pop(token_hash, None)
+                    raise Unauthenticated("invalid, expired or revoked token")
+                return principal
+            self._tokens.pop(token_hash, None)
+        generation = self._tokens_generation
         with self.db.connect() as conn:
             st = self._store(conn)
-            token = st.token_by_hash(secret_hash(secret))
+            token = st.token_by_hash(token_hash)
             now = self._now()
             if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
                 raise Unauthenticated("invalid, expired or revoked token")
@@ -235,7 +261,17 @@ class IdentityService:
             if user is None or not user.active:
                 raise Unauthenticated("invalid, expired or revoked token")
             org = st.organisation(user.organisation_id) if user.organisation_id else None
-        return Principal(user=user, organisation=org, scopes=token.scopes & ROLE_SCOPES[user.role], via="token")
+        principal = Principal(user=user, organisation=org, scopes=token.scopes & ROLE_SCOPES[user.role], via="token")
+        if self.token_cache_s > 0 and generation == self._tokens_generation:
+            if len(self._tokens) >= TOKEN_CACHE_MAX:
+                self._tokens.clear()
+            self._tokens[token_hash] = (principal, token.expires_at, time.monotonic() + self.token_cache_s)
+        return principal
+
+    def forget_tokens(self) -> None:
+        """Drop every cached token verification, so the next call of each token reads the database again."""
+        self._tokens_generation += 1
+        self._tokens.clear()
 
     def tokens(self, username: str) -> list[ApiToken]:
         user = self.user(username)
@@ -246,6 +282,7 @@ class IdentityService:
         with self.db.begin() as conn:
             if not self._store(conn).revoke_token(token_id, self._now()):
                 raise NotFound(f"no active token {token_id!r}", where="token")
+        self.forget_tokens()
 
     # --- web sessions ----------------------------------------------------------------------------------
     def open_session(self, principal: Principal) -> tuple[str, WebSession]:

@@ -49,6 +49,7 @@ TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 VERSION_KEYWORDS = frozenset({"last", "first", "all"})
 CURSOR_VERSION = 1
+INLINE_ROWS = 10  # the largest page read on the server's event loop (see TaxiiService.plan_read)
 
 
 # --- domain types ----------------------------------------------------------------------------------------
@@ -166,6 +167,8 @@ class StatusResource:
 class TaxiiStore(Protocol):
     """What the TAXII service needs from storage (``mamori.adapters.storage.taxii_store``)."""
 
+    def collection(self, collection_id: str) -> Mapping[str, Any] | None: ...
+
     def page(self, collection_id: str, clearance: Clearance, query: EntryQuery, after: Keyset | None,
              limit: int, *, with_raw: bool) -> tuple[list[Entry], bool]: ...
 
@@ -255,6 +258,7 @@ class TaxiiService:
         self.ids = ids
         self.intel = intel
         self.limits = limits or TaxiiLimits()
+        self.limits_key = (self.limits.default_page_size, self.limits.max_page_size, self.limits.max_content_length)
         self._store = store
         self._cursors = CursorSigner(secret_key)
 
@@ -296,61 +300,77 @@ class TaxiiService:
             raise NotFound(f"no API root {api_root!r}", where="api_root")
         raise NotFound(f"no collection {collection_id!r} in API root {api_root!r}", where="collection")
 
-    def _readable(self, principal: Principal, api_root: str, collection_id: str) -> tuple[CollectionView, Clearance]:
-        clearance = self.clearance(principal)
-        view = self.collection(principal, api_root, collection_id, clearance)
-        if not view.can_read:
-            raise PermissionDenied(f"your sharing agreement does not let you read collection {collection_id}",
-                                   where="collection")
-        return view, clearance
-
     # --- reads -----------------------------------------------------------------------------------------------
     def objects(self, principal: Principal, api_root: str, collection_id: str, query: EntryQuery,
-                limit: int | None = None, next_cursor: str | None = None) -> Page:
+                limit: int | None = None, next_cursor: str | None = None, *,
+                clearance: Clearance | None = None) -> Page:
         """Get Objects (section 5.4): the raw objects of one page, recorded as disclosed."""
         return self._page("objects", principal, api_root, collection_id, None, query, limit, next_cursor,
-                          default_version="last", with_raw=True)
+                          default_version="last", with_raw=True, clearance=clearance)
 
     def manifest(self, principal: Principal, api_root: str, collection_id: str, query: EntryQuery,
-                 limit: int | None = None, next_cursor: str | None = None) -> Page:
+                 limit: int | None = None, next_cursor: str | None = None, *,
+                 clearance: Clearance | None = None) -> Page:
         """Get Object Manifests (section 5.3)."""
         return self._page("manifest", principal, api_root, collection_id, None, query, limit, next_cursor,
-                          default_version="last", with_raw=False)
+                          default_version="last", with_raw=False, clearance=clearance)
 
     def object(self, principal: Principal, api_root: str, collection_id: str, object_id: str, query: EntryQuery,
-               limit: int | None = None, next_cursor: str | None = None) -> Page:
+               limit: int | None = None, next_cursor: str | None = None, *,
+               clearance: Clearance | None = None) -> Page:
         """Get an Object (section 5.6): 404 unless a version is visible, whatever the filters."""
         return self._page("object", principal, api_root, collection_id, object_id, query, limit, next_cursor,
-                          default_version="last", with_raw=True)
+                          default_version="last", with_raw=True, clearance=clearance)
 
     def versions(self, principal: Principal, api_root: str, collection_id: str, object_id: str,
-                 query: EntryQuery, limit: int | None = None, next_cursor: str | None = None) -> Page:
+                 query: EntryQuery, limit: int | None = None, next_cursor: str | None = None, *,
+                 clearance: Clearance | None = None) -> Page:
         """Get Object Versions (section 5.8)."""
         if query.versions:
             raise InvalidInput("the versions endpoint takes no match[version]", where="match[version]")
         return self._page("versions", principal, api_root, collection_id, object_id, query, limit, next_cursor,
-                          default_version="all", with_raw=False)
+                          default_version="all", with_raw=False, clearance=clearance)
+
+    def plan_read(self, principal: Principal, limit: int | None, *,
+                  one_object: bool) -> tuple[bool, Clearance | None]:
+        """Whether a read may run on the server's event loop rather than in a worker thread, and the viewer's
+        clearance when it was settled here (to be passed on to the read).
+
+        On the embedded SQLite store a read of one object, or of a page of at most ``INLINE_ROWS`` entries,
+        for a viewer whose reads record nothing is a few index look-ups that never wait for a lock (readers
+        do not, in WAL mode): less work than the hop to a worker thread and back. PostgreSQL round trips,
+        larger pages and reads that write (disclosures, which may wait for SQLite's write lock) stay off
+        the loop. On SQLite a partner's clearance (one read of its agreement) is settled here, on the loop.
+        """
+        if self.db.dialect != "sqlite" or (not one_object and self._limit(limit) > INLINE_ROWS):
+            return False, None
+        clearance = self.clearance(principal)
+        return not clearance.record_disclosures, clearance
 
     def _page(self, endpoint: str, principal: Principal, api_root: str, collection_id: str, object_id: str | None,
               query: EntryQuery, limit: int | None, next_cursor: str | None, *, default_version: str,
-              with_raw: bool) -> Page:
-        _view, clearance = self._readable(principal, api_root, collection_id)
-        size = self._limit(limit)
-        after: Keyset | None = None
-        if next_cursor:
-            query, after = self._resume(next_cursor, endpoint, principal, api_root, collection_id, object_id,
-                                        query, default_version)
-        query = query.with_default_versions(default_version)
-        if object_id is not None:
-            query = EntryQuery(ids=(object_id,), types=query.types, versions=query.versions,
-                               spec_versions=query.spec_versions, added_after=query.added_after)
-        with self.db.begin() as conn:
+              with_raw: bool, clearance: Clearance | None = None) -> Page:
+        clearance = clearance or self.clearance(principal)
+        disclose = with_raw and clearance.record_disclosures
+        # One connection for the collection, the page and (when served objects are disclosures) their record:
+        # a read-only one unless something is written.
+        with self.db.begin() if disclose else self.db.connect() as conn:
             st = self._store(conn)
+            self._check_readable(principal, api_root, collection_id, clearance, st.collection(collection_id))
+            size = self._limit(limit)
+            after: Keyset | None = None
+            if next_cursor:
+                query, after = self._resume(next_cursor, endpoint, principal, api_root, collection_id, object_id,
+                                            query, default_version)
+            query = query.with_default_versions(default_version)
+            if object_id is not None:
+                query = EntryQuery(ids=(object_id,), types=query.types, versions=query.versions,
+                                   spec_versions=query.spec_versions, added_after=query.added_after)
             entries, more = st.page(collection_id, clearance, query, after, size, with_raw=with_raw)
             if object_id is not None and not entries and after is None \
                     and not st.has_visible(collection_id, clearance, object_id):
                 raise NotFound(f"no object {object_id!r} in collection {collection_id}", where="object")
-            if with_raw and entries and clearance.record_disclosures:
+            if disclose and entries:
                 st.record_disclosures(self._now(), clearance, [(e.stix_id, e.version) for e in entries])
         nxt = None
         if more:
@@ -359,6 +379,17 @@ class TaxiiService:
                 "u": principal.user.id, "q": query.as_json(), "k": list(_astuple(entries[-1].key)),
             })
         return Page(entries=tuple(entries), more=more, next=nxt)
+
+    def _check_readable(self, principal: Principal, api_root: str, collection_id: str, clearance: Clearance,
+                        row: Mapping[str, Any] | None) -> None:
+        """Refuse a collection the viewer does not see (404, worded as ``collection`` does) or may not read (403)."""
+        view = _view_of(row, clearance, principal) if row is not None and row["api_root"] == api_root else None
+        if view is None:
+            self.collection(principal, api_root, collection_id, clearance)  # raises the NotFound that fits
+            raise NotFound(f"no collection {collection_id!r} in API root {api_root!r}", where="collection")
+        if not view.can_read:
+            raise PermissionDenied(f"your sharing agreement does not let you read collection {collection_id}",
+                                   where="collection")
 
     def _limit(self, limit: int | None) -> int:
         if limit is None:
@@ -569,15 +600,16 @@ def _view_of(row: Mapping[str, Any], c: Clearance, principal: Principal) -> Coll
 
 
 def taxii_service(ctx: Context) -> TaxiiService:
-    """The TAXII service over a context's database, intelligence service and settings."""
+    """The TAXII service over a context's database, intelligence service and settings: one per context (its
+    cursor key is derived once), built again only when the settings or the intelligence service change."""
     from mamori.adapters.storage.taxii_store import SqlTaxiiStore
 
     s = ctx.settings
-    limits = TaxiiLimits(default_page_size=s.taxii_default_page_size, max_page_size=s.taxii_max_page_size,
-                         max_content_length=s.taxii_max_content_length)
+    key = (s.taxii_default_page_size, s.taxii_max_page_size, s.taxii_max_content_length)
     cached = ctx.extras.get("taxii_service")
-    if isinstance(cached, TaxiiService) and cached.limits == limits and cached.intel is ctx.intel:
-        return cached  # one per context: its cursor key is derived once, not on every request
+    if isinstance(cached, TaxiiService) and cached.intel is ctx.intel and cached.limits_key == key:
+        return cached
+    limits = TaxiiLimits(default_page_size=key[0], max_page_size=key[1], max_content_length=key[2])
     service = TaxiiService(
         ctx.db, ctx.clock, ctx.ids, ctx.intel, secret_key=ctx.secret_key, store=SqlTaxiiStore, limits=limits,
     )

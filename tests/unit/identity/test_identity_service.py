@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -100,3 +101,47 @@ def test_closed_sessions_are_gone(ctx: Context) -> None:
     ctx.identity.close_session(sid)
     with pytest.raises(Unauthenticated):
         ctx.identity.resolve_session(sid)
+
+
+def test_a_cached_token_stops_working_when_it_expires(ctx: Context, clock: FixedClock) -> None:
+    ctx.identity.create_user("alice", "analyst")
+    issued = ctx.identity.issue_token("alice", ttl_days=1)
+    assert ctx.identity.authenticate_token(issued.secret).user.username == "alice"  # now cached
+    clock.advance(timedelta(days=1, seconds=1))
+    with pytest.raises(Unauthenticated):
+        ctx.identity.authenticate_token(issued.secret)
+
+
+def test_a_token_revoked_by_another_process_stops_working_within_the_cache_lifetime(ctx: Context) -> None:
+    from mamori.adapters.storage.identity_store import SqlIdentityStore
+    from mamori.identity.service import IdentityService
+
+    server = IdentityService(ctx.db, SqlIdentityStore, ctx.clock, ctx.ids, token_cache_s=0.2)
+    ctx.identity.create_user("alice", "analyst")
+    issued = ctx.identity.issue_token("alice")
+    server.authenticate_token(issued.secret)
+    ctx.identity.revoke_token(issued.token.id)  # "another process": this service's cache is not told
+    server.authenticate_token(issued.secret)  # still within token_cache_s
+    time.sleep(0.25)
+    with pytest.raises(Unauthenticated):
+        server.authenticate_token(issued.secret)
+
+
+def test_without_the_token_cache_every_call_reads_the_database(ctx: Context) -> None:
+    from mamori.adapters.storage.identity_store import SqlIdentityStore
+    from mamori.identity.service import IdentityService
+
+    server = IdentityService(ctx.db, SqlIdentityStore, ctx.clock, ctx.ids, token_cache_s=0)
+    ctx.identity.create_user("alice", "analyst")
+    issued = ctx.identity.issue_token("alice")
+    server.authenticate_token(issued.secret)
+    ctx.identity.revoke_token(issued.token.id)
+    with pytest.raises(Unauthenticated):
+        server.authenticate_token(issued.secret)
+
+
+def test_the_token_cache_holds_hashes_never_secrets(ctx: Context) -> None:
+    ctx.identity.create_user("alice", "analyst")
+    issued = ctx.identity.issue_token("alice")
+    ctx.identity.authenticate_token(issued.secret)
+    assert issued.secret not in repr(vars(ctx.identity))

@@ -6,33 +6,47 @@ version)`` starting strictly after the last key served and stopping after ``limi
 million objects costs what the first page of a collection of a hundred does. The viewer's clearance is part of
 every WHERE clause (``visible``), including the "is there a later visible version" test behind
 ``match[version]=last``, so nothing hidden is served, counted, or changes ``more``.
+
+The read path (collection, page, "is anything visible", disclosures) runs statements compiled once per query
+shape and dialect (``Prepared``): the request's values are bound parameters, and only the TLP part of the
+clearance and the number of values in each filter change the SQL text.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
+    Dialect,
+    Integer,
     Select,
     and_,
+    bindparam,
     delete,
     exists,
-    literal,
+    literal_column,
     or_,
     select,
     true,
     tuple_,
     update,
 )
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from mamori.adapters.storage.intel_store import SqlIntelStore, visible
 from mamori.adapters.storage.schema import (
     collection_entries,
+    disclosures,
     stix_objects,
+    taxii_collections,
     taxii_feeds,
     taxii_status,
 )
@@ -42,7 +56,8 @@ from mamori.intel.taxii import Entry, EntryQuery, Keyset, StatusDetail, StatusRe
 _E = collection_entries
 
 
-def _version_condition(clearance: Clearance, tokens: Sequence[str]) -> ColumnElement[bool] | None:
+def _version_condition(clearance: Clearance, tokens: Sequence[str],
+                       stamps: Sequence[ColumnElement[Any]]) -> ColumnElement[bool] | None:
     """``match[version]``: ``last``/``first`` are the last/first version the viewer may see."""
     if "all" in tokens:
         return None
@@ -51,78 +66,219 @@ def _version_condition(clearance: Clearance, tokens: Sequence[str]) -> ColumnEle
     same_object = and_(other.c.collection_id == _E.c.collection_id, other.c.stix_id == _E.c.stix_id,
                        visible(other, clearance))
     if "last" in tokens:
-        later = exists(select(literal(1)).where(same_object, other.c.version > _E.c.version))
+        later = exists(select(literal_column("1")).where(same_object, other.c.version > _E.c.version))
         conds.append(or_(_E.c.is_latest == true(), ~later))
     if "first" in tokens:
-        earlier = exists(select(literal(1)).where(same_object, other.c.version < _E.c.version))
+        earlier = exists(select(literal_column("1")).where(same_object, other.c.version < _E.c.version))
         conds.append(or_(_E.c.is_first == true(), ~earlier))
-    stamps = [t for t in tokens if t not in ("last", "first")]
     if stamps:
         conds.append(_E.c.version.in_(stamps))
     return or_(*conds)
 
 
-def _where(collection_id: str, clearance: Clearance, query: EntryQuery) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [_E.c.collection_id == collection_id, visible(_E, clearance)]
+def _params(name: str, n: int) -> list[BindParameter[Any]]:
+    return [bindparam(f"{name}_{i}") for i in range(n)]
+
+
+def _where(clearance: Clearance, query: EntryQuery) -> list[ColumnElement[bool]]:
+    """The WHERE clause of a query, with one named parameter per value (see :func:`_values`)."""
+    where: list[ColumnElement[bool]] = [_E.c.collection_id == bindparam("collection_id"), visible(_E, clearance)]
     if query.ids:
-        where.append(_E.c.stix_id.in_(query.ids))
+        where.append(_E.c.stix_id.in_(_params("id", len(query.ids))))
     if query.types:
-        where.append(_E.c.type.in_(query.types))
+        where.append(_E.c.type.in_(_params("type", len(query.types))))
     if query.spec_versions:
-        where.append(_E.c.spec_version.in_(query.spec_versions))
+        where.append(_E.c.spec_version.in_(_params("spec", len(query.spec_versions))))
     if query.added_after:
-        where.append(_E.c.date_added > query.added_after)
-    cond = _version_condition(clearance, query.versions or ("last",))
+        where.append(_E.c.date_added > bindparam("added_after"))
+    tokens = query.versions or ("last",)
+    stamps = [t for t in tokens if t not in ("last", "first", "all")]
+    cond = _version_condition(clearance, tokens, _params("version", len(stamps)))
     if cond is not None:
         where.append(cond)
     return where
 
 
+def _values(collection_id: str, query: EntryQuery) -> dict[str, Any]:
+    """The parameters of :func:`_where` for one request."""
+    values: dict[str, Any] = {"collection_id": collection_id}
+    if query.added_after:
+        values["added_after"] = query.added_after
+    stamps = [t for t in query.versions if t not in ("last", "first", "all")]
+    for name, items in (("id", query.ids), ("type", query.types), ("spec", query.spec_versions),
+                        ("version", stamps)):
+        for i, item in enumerate(items):
+            values[f"{name}_{i}"] = item
+    return values
+
+
+@dataclass(frozen=True)
+class _PageShape:
+    """What decides the text of a page query; the values of one request are bound as parameters.
+
+    Only the TLP part of a clearance (``max_tlp``, ``unmarked_as``) shapes the SQL (``visible``); which
+    collections a viewer may read is settled before any page query runs.
+    """
+
+    dialect: str
+    max_tlp: int
+    unmarked_as: int
+    with_raw: bool
+    versions: tuple[str, ...]  # the keywords given, with one "@" per timestamp
+    ids: int
+    types: int
+    spec_versions: int
+    added_after: bool
+    after: bool
+
+    @classmethod
+    def of(cls, dialect: str, clearance: Clearance, query: EntryQuery, after: bool, with_raw: bool) -> _PageShape:
+        return cls(dialect=dialect, max_tlp=clearance.max_tlp, unmarked_as=clearance.unmarked_as,
+                   with_raw=with_raw,
+                   versions=tuple(v if v in ("last", "first", "all") else "@" for v in query.versions or ("last",)),
+                   ids=len(query.ids), types=len(query.types), spec_versions=len(query.spec_versions),
+                   added_after=bool(query.added_after), after=after)
+
+    def query(self) -> EntryQuery:
+        """A query of this shape with placeholder values (the values themselves are bound at execution)."""
+        return EntryQuery(ids=("?",) * self.ids, types=("?",) * self.types,
+                          versions=tuple("?" if v == "@" else v for v in self.versions),
+                          spec_versions=("?",) * self.spec_versions, added_after="?" if self.added_after else None)
+
+    def clearance(self) -> Clearance:
+        return Clearance(max_tlp=self.max_tlp, unmarked_as=self.unmarked_as)
+
+
+class Prepared:
+    """A statement compiled once for one dialect and run on the connection's DBAPI cursor.
+
+    SQLAlchemy's per-execution work (cache key, parameter processing, result wrapping) costs more than a small
+    indexed query itself; the statements of the read path are compiled once per shape and dialect instead.
+    """
+
+    __slots__ = ("fixed", "names", "sql")
+
+    def __init__(self, stmt: ClauseElement, dialect: Dialect) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        if compiled._bind_processors:  # values are passed to the driver as they are: none may need converting
+            raise TypeError(f"parameters {sorted(compiled._bind_processors)} need processing")
+        self.sql = compiled.string
+        # Values fixed in the statement itself (the viewer's TLP ceiling in ``visible``); the rest are given per call.
+        self.fixed = {name: bp.effective_value for bp, name in compiled.bind_names.items() if not bp.required}
+        self.names: tuple[str, ...] | None = tuple(compiled.positiontup) if compiled.positiontup else None
+
+    def parameters(self, values: Mapping[str, Any]) -> Any:
+        merged = {**self.fixed, **values}
+        if self.names is None:
+            return merged
+        return tuple(merged[n] for n in self.names)
+
+    def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, self.parameters(values))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def run_many(self, conn: Connection, values: Sequence[Mapping[str, Any]]) -> None:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(self.sql, [self.parameters(v) for v in values])
+        finally:
+            cursor.close()
+
+
+@lru_cache(maxsize=512)
+def _page_statement(shape: _PageShape, dialect: Dialect) -> Prepared:
+    cols: list[Any] = [_E.c.stix_id, _E.c.type, _E.c.version, _E.c.spec_version, _E.c.date_added]
+    if shape.with_raw:
+        cols.append(stix_objects.c.raw)
+    q: Select[Any] = select(*cols)
+    if shape.with_raw:
+        q = q.select_from(_E.join(stix_objects, stix_objects.c.pk == _E.c.object_pk))
+    query = shape.query()
+    where = _where(shape.clearance(), query)
+    if shape.after:
+        # The redundant lower bound on date_added lets every planner use the index range directly.
+        where.append(_E.c.date_added >= bindparam("after_date"))
+        where.append(tuple_(_E.c.date_added, _E.c.stix_id, _E.c.version)
+                     > tuple_(bindparam("after_date"), bindparam("after_id"), bindparam("after_version")))
+    # With ids, look them up by (collection_id, stix_id) and sort the handful found rather than walk the
+    # whole collection in page order, which SQLite (without statistics) prefers because it avoids a sort:
+    # ordering by an expression of date_added (same values, same order) takes that option away.
+    first_key: ColumnElement[Any] = _E.c.date_added.concat("") if query.ids else _E.c.date_added
+    q = q.where(*where).order_by(first_key, _E.c.stix_id, _E.c.version).limit(bindparam("limit", type_=Integer))
+    return Prepared(q, dialect)
+
+
+@lru_cache(maxsize=64)
+def _has_visible_statement(max_tlp: int, unmarked_as: int, dialect: Dialect) -> Prepared:
+    q: Select[Any] = select(literal_column("1")).where(
+        _E.c.collection_id == bindparam("collection_id"), _E.c.stix_id == bindparam("stix_id"),
+        visible(_E, Clearance(max_tlp=max_tlp, unmarked_as=unmarked_as))).limit(1)
+    return Prepared(q, dialect)
+
+
+@lru_cache(maxsize=8)
+def _collection_statement(dialect: Dialect) -> Prepared:
+    c = taxii_collections.c
+    return Prepared(select(c.id, c.api_root, c.title, c.description, c.alias).where(c.id == bindparam("id")),
+                    dialect)
+
+
+@lru_cache(maxsize=8)
+def _disclosure_statement(dialect: Dialect) -> Prepared:
+    return Prepared(disclosures.insert().values(
+        at=bindparam("at"), user_id=bindparam("user_id"), organisation_id=bindparam("organisation_id"),
+        channel=bindparam("channel"), stix_id=bindparam("stix_id"), version=bindparam("version")), dialect)
+
+
 class SqlTaxiiStore:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._dialect = conn.dialect
 
-    # --- pages -------------------------------------------------------------------------------------------
+    # --- collections and pages -----------------------------------------------------------------------------
+    def collection(self, collection_id: str) -> dict[str, Any] | None:
+        """One collection row (``id``, ``api_root``, ``title``, ``description``, ``alias``), or None."""
+        rows = _collection_statement(self._dialect).rows(self.conn, {"id": collection_id})
+        if not rows:
+            return None
+        cid, api_root, title, description, alias = rows[0]
+        return {"id": cid, "api_root": api_root, "title": title, "description": description, "alias": alias}
+
     def page(self, collection_id: str, clearance: Clearance, query: EntryQuery, after: Keyset | None,
              limit: int, *, with_raw: bool) -> tuple[list[Entry], bool]:
         """Up to ``limit`` visible entries after ``after`` in (date_added, stix_id, version) order, and
         whether another visible one follows."""
-        cols: list[Any] = [_E.c.stix_id, _E.c.type, _E.c.version, _E.c.spec_version, _E.c.date_added]
-        if with_raw:
-            cols.append(stix_objects.c.raw)
-        q: Select[Any] = select(*cols)
-        if with_raw:
-            q = q.select_from(_E.join(stix_objects, stix_objects.c.pk == _E.c.object_pk))
-        where = _where(collection_id, clearance, query)
+        if clearance.max_tlp < 0:
+            return [], False
+        shape = _PageShape.of(self._dialect.name, clearance, query, after is not None, with_raw)
+        values = _values(collection_id, query)
+        values["limit"] = limit + 1
         if after is not None:
-            # The redundant lower bound on date_added lets every planner use the index range directly.
-            where.append(_E.c.date_added >= after.date_added)
-            where.append(tuple_(_E.c.date_added, _E.c.stix_id, _E.c.version)
-                         > tuple_(literal(after.date_added), literal(after.stix_id), literal(after.version)))
-        # With ids, look them up by (collection_id, stix_id) and sort the handful found rather than walk the
-        # whole collection in page order, which SQLite (without statistics) prefers because it avoids a sort:
-        # ordering by an expression of date_added (same values, same order) takes that option away.
-        first_key: ColumnElement[Any] = _E.c.date_added.concat("") if query.ids else _E.c.date_added
-        q = q.where(*where).order_by(first_key, _E.c.stix_id, _E.c.version).limit(limit + 1)
-        rows = self.conn.execute(q).all()
+            values.update(after_date=after.date_added, after_id=after.stix_id, after_version=after.version)
+        rows = _page_statement(shape, self._dialect).rows(self.conn, values)
         more = len(rows) > limit
-        return [
-            Entry(stix_id=r[0], type=r[1], version=r[2], spec_version=r[3], date_added=r[4],
-                  raw=r[5] if with_raw else None)
-            for r in rows[:limit]
-        ], more
+        if with_raw:
+            return [Entry(stix_id=r[0], type=r[1], version=r[2], spec_version=r[3], date_added=r[4], raw=r[5])
+                    for r in rows[:limit]], more
+        return [Entry(stix_id=r[0], type=r[1], version=r[2], spec_version=r[3], date_added=r[4])
+                for r in rows[:limit]], more
 
     def has_visible(self, collection_id: str, clearance: Clearance, stix_id: str) -> bool:
-        q = select(literal(1)).where(_E.c.collection_id == collection_id, _E.c.stix_id == stix_id,
-                                     visible(_E, clearance)).limit(1)
-        return self.conn.execute(q).first() is not None
+        if clearance.max_tlp < 0:
+            return False
+        st = _has_visible_statement(clearance.max_tlp, clearance.unmarked_as, self._dialect)
+        return bool(st.rows(self.conn, {"collection_id": collection_id, "stix_id": stix_id}))
 
     def delete_entries(self, collection_id: str, clearance: Clearance, stix_id: str, query: EntryQuery) -> int:
         """Remove the matching visible versions of one object from one collection (the object stays stored)."""
-        where = _where(collection_id, clearance,
-                       EntryQuery(ids=(stix_id,), versions=query.versions or ("all",),
-                                  spec_versions=query.spec_versions))
-        seqs = [s for (s,) in self.conn.execute(select(_E.c.seq).where(*where))]
+        narrowed = EntryQuery(ids=(stix_id,), versions=query.versions or ("all",), spec_versions=query.spec_versions)
+        q = select(_E.c.seq).where(*_where(clearance, narrowed))
+        seqs = [s for (s,) in self.conn.execute(q, _values(collection_id, narrowed))]
         if not seqs:
             return 0
         self.conn.execute(delete(_E).where(_E.c.seq.in_(seqs)))
@@ -130,7 +286,12 @@ class SqlTaxiiStore:
         return len(seqs)
 
     def record_disclosures(self, at: str, clearance: Clearance, items: Sequence[tuple[str, str]]) -> None:
-        SqlIntelStore(self.conn).record_disclosures(at, clearance, items)
+        """One ``disclosures`` row per object version served (see ``SqlIntelStore.record_disclosures``)."""
+        if items:
+            who = {"at": at, "user_id": clearance.user_id, "organisation_id": clearance.organisation_id,
+                   "channel": clearance.channel}
+            _disclosure_statement(self._dialect).run_many(
+                self.conn, [{**who, "stix_id": sid, "version": ver} for sid, ver in items])
 
     # --- status ------------------------------------------------------------------------------------------
     def save_status(self, status: StatusResource) -> None:

@@ -9,15 +9,24 @@ The rules of what a viewer sees live in ``mamori.intel.taxii``.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Scope as ASGIScope
 
-from mamori.api.auth import ContextDep, require
-from mamori.errors import InvalidInput, NotAcceptable, NotFound, PayloadTooLarge, UnsupportedMediaType
+from mamori.api import problems
+from mamori.api.auth import ContextDep, authenticate, ensure_scopes
+from mamori.errors import InvalidInput, MamoriError, NotAcceptable, NotFound, PayloadTooLarge, UnsupportedMediaType
 from mamori.identity.model import Principal, Scope
+from mamori.intel.model import Clearance
 from mamori.intel.taxii import (
     STIX_MEDIA_TYPE,
     TAXII_MEDIA_TYPE,
@@ -43,7 +52,7 @@ def _params(header_value: str) -> tuple[str, dict[str, str]]:
 
 def accepts_taxii(accept: str | None) -> bool:
     """Whether an Accept header admits ``application/taxii+json;version=2.1`` (RFC 9110 section 12.5.1)."""
-    if not accept or not accept.strip():
+    if not accept or not accept.strip() or accept == TAXII_MEDIA_TYPE:
         return True
     for part in accept.split(","):
         if not part.strip():
@@ -58,7 +67,7 @@ def accepts_taxii(accept: str | None) -> bool:
     return False
 
 
-def negotiate(request: Request) -> None:
+async def negotiate(request: Request) -> None:
     """Refuse (406) a client that accepts nothing TAXII 2.1 produces, before doing any work."""
     if not accepts_taxii(request.headers.get("accept")):
         raise NotAcceptable(
@@ -66,9 +75,93 @@ def negotiate(request: Request) -> None:
             f"{request.headers.get('accept')!r} allows none of it", where="Accept")
 
 
-router = APIRouter(prefix="/taxii2", tags=["taxii"], dependencies=[Depends(negotiate)])
-Reader = Annotated[Principal, Depends(require(Scope.TAXII_READ))]
-Writer = Annotated[Principal, Depends(require(Scope.TAXII_WRITE))]
+def taxii_caller(scope: Scope) -> Callable[[Request], Awaitable[Principal]]:
+    """One dependency for every TAXII route, checking in this order: the Accept header (406, before any
+    work), the credentials (401) and the scope (403)."""
+
+    async def dependency(request: Request) -> Principal:
+        await negotiate(request)
+        return ensure_scopes(await authenticate(request), scope)
+
+    return dependency
+
+
+read_caller = taxii_caller(Scope.TAXII_READ)
+Reader = Annotated[Principal, Depends(read_caller)]
+Writer = Annotated[Principal, Depends(taxii_caller(Scope.TAXII_WRITE))]
+
+
+class ReadRoute(APIRoute):
+    """A TAXII read endpoint (objects, an object, manifest, versions) served without FastAPI's per-request
+    dependency solving, which for these requests, the most frequent, costs more than the read itself.
+
+    The endpoint keeps its declared signature (``request``, ``str`` path parameters, ``principal: Reader``),
+    from which FastAPI writes the OpenAPI description; per request, the handler does what that declaration
+    does: ``read_caller`` (Accept 406, credentials 401, scope 403, in that order), then the call.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        path_names = set(self.param_convertors)
+        declared = {p.name: p for p in inspect.signature(endpoint).parameters.values()}
+        calls = [d.call for d in self.dependant.dependencies]
+        if set(declared) != path_names | {"request", "principal"} or calls != [read_caller] \
+                or not inspect.iscoroutinefunction(endpoint) \
+                or any(self.param_convertors[n].regex != "[^/]+" for n in path_names):
+            raise TypeError(f"{endpoint.__name__} does not fit ReadRoute: it must be async and take the "
+                            "request, string path parameters and principal: Reader")
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+
+        async def handler(request: Request) -> Response:
+            principal = await read_caller(request)
+            response: Response = await endpoint(request=request, principal=principal, **request.path_params)
+            return response
+
+        return handler
+
+
+# Reads first: routes are tried in order, and no two TAXII paths with the same method overlap.
+reads = APIRouter(prefix="/taxii2", tags=["taxii"], route_class=ReadRoute)
+router = APIRouter(prefix="/taxii2", tags=["taxii"])
+
+
+class ReadLane:
+    """ASGI middleware that hands a GET of a ``reads`` route straight to the route's handler.
+
+    Such requests (above all Get An Object and small pages of objects) are the bulk of a TAXII server's
+    traffic and cost little to serve; the general router (which tries route after route), the exception
+    middleware and the per-route wrappers would cost as much again. The route's own ``matches`` decides
+    (paths, methods and ``root_path`` as the router sees them), the handler is the route's, and a
+    MamoriError becomes the response the application's exception handler gives. Everything else, other
+    methods on the same paths included, goes on to the application.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.routes = [(r, r.get_route_handler()) for r in reads.routes if isinstance(r, ReadRoute)]
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and "/taxii2/" in scope["path"]:
+            for route, handler in self.routes:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child_scope)
+                    request = Request(scope, receive, send)
+                    try:
+                        response = await handler(request)
+                    except MamoriError as exc:
+                        response = problems.error_response(request, exc)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(reads)
+    app.include_router(router)
+    app.add_middleware(ReadLane)
 
 
 class TaxiiResponse(Response):
@@ -78,7 +171,7 @@ class TaxiiResponse(Response):
         return orjson.dumps(content)
 
 
-def service(ctx: ContextDep) -> TaxiiService:
+async def service(ctx: ContextDep) -> TaxiiService:
     return taxii_service(ctx)
 
 
@@ -98,6 +191,19 @@ def _collection_json(c: CollectionView) -> dict[str, Any]:
         body["alias"] = c.alias
     body.update({"can_read": c.can_read, "can_write": c.can_write, "media_types": [STIX_MEDIA_TYPE]})
     return body
+
+
+async def _read(taxii: TaxiiService, principal: Principal, limit: int | None, one_object: bool,
+                read: Callable[[Clearance | None], Page]) -> Page:
+    """Run a read on the event loop when ``TaxiiService.plan_read`` allows it, else in a worker thread.
+
+    The read endpoints are ``async`` for that reason: a sync endpoint always pays a thread hop, which costs
+    more than serving one object from SQLite.
+    """
+    inline, clearance = taxii.plan_read(principal, limit, one_object=one_object)
+    if inline:
+        return read(clearance)
+    return await run_in_threadpool(read, clearance)
 
 
 def _date_headers(page: Page) -> dict[str, str]:
@@ -182,21 +288,23 @@ def get_collection(api_root: str, collection_id: str, principal: Reader, taxii: 
     return TaxiiResponse(_collection_json(taxii.collection(principal, api_root, collection_id)))
 
 
-@router.get("/{api_root}/collections/{collection_id}/manifest/", response_class=TaxiiResponse)
-def get_manifest(request: Request, api_root: str, collection_id: str, principal: Reader,
-                 taxii: Taxii) -> TaxiiResponse:
+@reads.get("/{api_root}/collections/{collection_id}/manifest/", response_class=TaxiiResponse)
+async def get_manifest(request: Request, api_root: str, collection_id: str, principal: Reader) -> TaxiiResponse:
     """Object manifests (section 5.3)."""
+    taxii = taxii_service(request.app.state.ctx)
     query, limit, nxt = parse_filters(request.query_params.multi_items())
-    page = taxii.manifest(principal, api_root, collection_id, query, limit, nxt)
+    page = await _read(taxii, principal, limit, False, lambda clearance: taxii.manifest(
+        principal, api_root, collection_id, query, limit, nxt, clearance=clearance))
     return TaxiiResponse(_manifest(page), headers=_date_headers(page))
 
 
-@router.get("/{api_root}/collections/{collection_id}/objects/", response_class=TaxiiResponse)
-def get_objects(request: Request, api_root: str, collection_id: str, principal: Reader,
-                taxii: Taxii) -> TaxiiResponse:
+@reads.get("/{api_root}/collections/{collection_id}/objects/", response_class=TaxiiResponse)
+async def get_objects(request: Request, api_root: str, collection_id: str, principal: Reader) -> TaxiiResponse:
     """Objects of a collection, one page at a time (section 5.4)."""
+    taxii = taxii_service(request.app.state.ctx)
     query, limit, nxt = parse_filters(request.query_params.multi_items())
-    page = taxii.objects(principal, api_root, collection_id, query, limit, nxt)
+    page = await _read(taxii, principal, limit, False, lambda clearance: taxii.objects(
+        principal, api_root, collection_id, query, limit, nxt, clearance=clearance))
     return TaxiiResponse(_envelope(page), headers=_date_headers(page))
 
 
@@ -234,12 +342,14 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/", response_class=TaxiiResponse)
-def get_object(request: Request, api_root: str, collection_id: str, object_id: str, principal: Reader,
-               taxii: Taxii) -> TaxiiResponse:
+@reads.get("/{api_root}/collections/{collection_id}/objects/{object_id}/", response_class=TaxiiResponse)
+async def get_object(request: Request, api_root: str, collection_id: str, object_id: str,
+                     principal: Reader) -> TaxiiResponse:
     """One object, by default its last version the caller may see (section 5.6)."""
+    taxii = taxii_service(request.app.state.ctx)
     query, limit, nxt = parse_filters(request.query_params.multi_items())
-    page = taxii.object(principal, api_root, collection_id, object_id, query, limit, nxt)
+    page = await _read(taxii, principal, limit, True, lambda clearance: taxii.object(
+        principal, api_root, collection_id, object_id, query, limit, nxt, clearance=clearance))
     return TaxiiResponse(_envelope(page), headers=_date_headers(page))
 
 
@@ -252,14 +362,15 @@ def delete_object(request: Request, api_root: str, collection_id: str, object_id
     return Response(status_code=200, media_type=TAXII_MEDIA_TYPE)
 
 
-@router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/versions/",
-            response_class=TaxiiResponse)
-def get_versions(request: Request, api_root: str, collection_id: str, object_id: str, principal: Reader,
-                 taxii: Taxii) -> TaxiiResponse:
+@reads.get("/{api_root}/collections/{collection_id}/objects/{object_id}/versions/", response_class=TaxiiResponse)
+async def get_versions(request: Request, api_root: str, collection_id: str, object_id: str,
+                       principal: Reader) -> TaxiiResponse:
     """The versions of an object the caller may see (section 5.8)."""
+    taxii = taxii_service(request.app.state.ctx)
     query, limit, nxt = parse_filters(request.query_params.multi_items())
-    page = taxii.versions(principal, api_root, collection_id, object_id, query, limit, nxt)
+    page = await _read(taxii, principal, limit, True, lambda clearance: taxii.versions(
+        principal, api_root, collection_id, object_id, query, limit, nxt, clearance=clearance))
     return TaxiiResponse(_versions(page), headers=_date_headers(page))
 
 
-__all__ = ["accepts_taxii", "router"]
+__all__ = ["ReadLane", "ReadRoute", "accepts_taxii", "install", "reads", "router"]
