@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from mamori.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
-from mamori.identity.model import Principal, Scope
+from mamori.identity.model import Principal, Role, Scope
 from mamori.intel.model import Clearance, IngestReport
 from mamori.kernel.clock import Clock
 from mamori.kernel.ids import IdFactory
@@ -49,6 +49,7 @@ TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 VERSION_KEYWORDS = frozenset({"last", "first", "all"})
 CURSOR_VERSION = 1
+CLEARANCE_CACHE_MAX = 4096
 INLINE_ROWS = 10  # the largest page read on the server's event loop (see TaxiiService.plan_read)
 
 
@@ -169,6 +170,8 @@ class TaxiiStore(Protocol):
 
     def collection(self, collection_id: str) -> Mapping[str, Any] | None: ...
 
+    def agreement_state(self, organisation_id: str) -> tuple[Any, ...]: ...
+
     def page(self, collection_id: str, clearance: Clearance, query: EntryQuery, after: Keyset | None,
              limit: int, *, with_raw: bool) -> tuple[list[Entry], bool]: ...
 
@@ -261,12 +264,34 @@ class TaxiiService:
         self.limits_key = (self.limits.default_page_size, self.limits.max_page_size, self.limits.max_content_length)
         self._store = store
         self._cursors = CursorSigner(secret_key)
+        # (user id, organisation id) -> (agreement snapshot, clearance); see ``clearance``
+        self._clearances: dict[tuple[str, str], tuple[tuple[Any, ...], Clearance]] = {}
 
     def _now(self) -> str:
         return format_timestamp(self.clock.now())
 
     def clearance(self, principal: Principal) -> Clearance:
-        return self.intel.clearance_for(principal, "taxii")
+        """The viewer's clearance on the TAXII channel, as ``IntelService.clearance_for`` gives it.
+
+        A partner's clearance depends only on its user, its organisation and that organisation's sharing
+        agreement (``IntelService.clearance_for``), which takes two queries and their mapping to read. It is
+        kept per user together with a snapshot of the agreement's rows (one small query) and used again only
+        while a fresh snapshot is equal: a changed agreement takes effect at once, as before.
+        """
+        org = principal.organisation
+        if principal.role is not Role.PARTNER or org is None:
+            return self.intel.clearance_for(principal, "taxii")
+        with self.db.connect() as conn:
+            state = (self._store(conn).agreement_state(org.id), self.intel.unmarked_default)
+        key = (principal.user.id, org.id)
+        cached = self._clearances.get(key)
+        if cached is not None and cached[0] == state:
+            return cached[1]
+        clearance = self.intel.clearance_for(principal, "taxii")
+        if len(self._clearances) >= CLEARANCE_CACHE_MAX:
+            self._clearances.clear()
+        self._clearances[key] = (state, clearance)
+        return clearance
 
     # --- discovery, API roots, collections -----------------------------------------------------------------
     def collections(self, principal: Principal, api_root: str | None = None,

@@ -43,8 +43,10 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from mamori.adapters.storage.intel_store import SqlIntelStore, visible
 from mamori.adapters.storage.schema import (
+    agreement_collections,
     collection_entries,
     disclosures,
+    sharing_agreements,
     stix_objects,
     taxii_collections,
     taxii_feeds,
@@ -229,6 +231,15 @@ def _collection_statement(dialect: Dialect) -> Prepared:
 
 
 @lru_cache(maxsize=8)
+def _agreement_statement(dialect: Dialect) -> Prepared:
+    a, c = sharing_agreements.c, agreement_collections.c
+    q = (select(a.max_tlp, a.updated_at, c.collection_id, c.can_read, c.can_write)
+         .select_from(sharing_agreements.outerjoin(agreement_collections, c.agreement_id == a.id))
+         .where(a.organisation_id == bindparam("organisation_id")))
+    return Prepared(q, dialect)
+
+
+@lru_cache(maxsize=8)
 def _disclosure_statement(dialect: Dialect) -> Prepared:
     return Prepared(disclosures.insert().values(
         at=bindparam("at"), user_id=bindparam("user_id"), organisation_id=bindparam("organisation_id"),
@@ -248,6 +259,12 @@ class SqlTaxiiStore:
             return None
         cid, api_root, title, description, alias = rows[0]
         return {"id": cid, "api_root": api_root, "title": title, "description": description, "alias": alias}
+
+    def agreement_state(self, organisation_id: str) -> tuple[Any, ...]:
+        """Everything an organisation's sharing agreement holds, in a fixed order: equal states, equal agreements
+        (an empty tuple when it has none)."""
+        rows = _agreement_statement(self._dialect).rows(self.conn, {"organisation_id": organisation_id})
+        return tuple(sorted((tuple(r) for r in rows), key=repr))
 
     def page(self, collection_id: str, clearance: Clearance, query: EntryQuery, after: Keyset | None,
              limit: int, *, with_raw: bool) -> tuple[list[Entry], bool]:
