@@ -137,3 +137,15 @@ def test_a_viewer_without_clearance_gets_nothing_and_no_more(any_ctx: Context) -
     with any_ctx.db.connect() as conn:
         page, more = SqlTaxiiStore(conn).page(cid, nobody, EntryQuery(versions=("all",)), None, 10, with_raw=False)
     assert page == [] and more is False
+
+
+def test_a_prepared_statement_refuses_parameters_the_driver_would_need_converted() -> None:
+    from sqlalchemy import Boolean, bindparam, select
+    from sqlalchemy.dialects import sqlite
+
+    from mamori.adapters.storage.schema import collection_entries
+    from mamori.adapters.storage.taxii_store import Prepared
+
+    q = select(collection_entries.c.seq).where(collection_entries.c.is_latest == bindparam("flag", type_=Boolean))
+    with pytest.raises(TypeError, match="flag"):
+        Prepared(q, sqlite.dialect())

@@ -163,8 +163,9 @@ class Prepared:
     def __init__(self, stmt: ClauseElement, dialect: Dialect) -> None:
         compiled = stmt.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
-        if compiled._bind_processors:  # values are passed to the driver as they are: none may need converting
-            raise TypeError(f"parameters {sorted(compiled._bind_processors)} need processing")
+        converted = sorted(name for bp, name in compiled.bind_names.items() if bp.type.bind_processor(dialect))
+        if converted:  # values go to the driver as they are: none may need converting
+            raise TypeError(f"parameters {converted} would need converting for {dialect.name}")
         self.sql = compiled.string
         # Values fixed in the statement itself (the viewer's TLP ceiling in ``visible``); the rest are given per call.
         self.fixed = {name: bp.effective_value for bp, name in compiled.bind_names.items() if not bp.required}
