@@ -143,30 +143,32 @@ class _Plan:
             self.progress(end, len(self.objects))
 
     def run(self, pool: ProcessPoolExecutor, workers: int, transaction: int) -> None:
-        """Keep the workers busy; write chunks as they come, in order; prepare one here rather than wait."""
+        """Keep the workers busy and write ``transaction`` objects at a time, in order (fewer, larger
+        transactions write each index page fewer times); prepare a later chunk here rather than wait."""
         n = len(self.starts)
+        per_write = max(1, transaction // self.chunk)
+        ahead = workers + per_write  # chunks out at the workers, so they stay busy while this process writes
         futures: dict[int, Future[Prepared]] = {}
         ready: dict[int, Prepared] = {}
         submitted = written = 0
         while written < n:
-            while submitted < n and len(futures) < workers + 1:
+            while submitted < n and len(futures) < ahead:
                 futures[submitted] = self.submit(pool, submitted)
                 submitted += 1
             for k in [k for k, f in futures.items() if f.done()]:
                 ready[k] = futures.pop(k).result()
-            if written in ready:
-                batch: list[tuple[int, Prepared]] = []
-                size = 0
-                while written in ready and (not batch or size + self.chunk <= transaction):
-                    batch.append((written, ready.pop(written)))
-                    size += self.chunk
-                    written += 1
-                self.write(batch)
-            elif submitted < n:  # the next chunk to write is still being prepared: prepare a later one here
+            run = 0
+            while written + run in ready:
+                run += 1
+            want = min(per_write, n - written)
+            if run >= want:
+                self.write([(k, ready.pop(k)) for k in range(written, written + want)])
+                written += want
+            elif submitted < n:  # the chunks to write next are still being prepared: prepare a later one here
                 ready[submitted] = self.prepare_here(submitted)
                 submitted += 1
             else:
-                ready[written] = futures.pop(written).result()
+                ready[written + run] = futures.pop(written + run).result()
 
 
 def _merge(reports: Sequence[IngestReport], received: int) -> IngestReport:
