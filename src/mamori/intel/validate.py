@@ -442,8 +442,62 @@ def _rules_for(kind: str) -> dict[str, PropertyCheck]:
     return rules
 
 
-def _common_checks(obj: Mapping[str, Any], extension_types: Collection[str]) -> tuple[str, bool, dict[str, str]]:
-    """Checks shared by both paths; returns (type, whether it is a cyber-observable, timestamp keys)."""
+class _Shape(NamedTuple):
+    """What follows from an object's type and property names alone, worked out once per distinct shape (a feed
+    sends thousands of objects with the same properties)."""
+
+    is_sco: bool
+    stamps: tuple[str, ...]  # timestamp properties present
+    checks: tuple[tuple[str, PropertyCheck], ...]  # value checks to run
+    missing: str | None  # why the object lacks a property every object of its type needs
+    fast: bool  # the fast path understands every property
+    fast_missing: str | None  # a property the fast path requires that is absent
+
+
+_SHAPES: dict[tuple[str, tuple[str, ...]], _Shape] = {}
+
+
+def _shape_of(kind: str, names: tuple[str, ...]) -> _Shape:
+    shape = _SHAPES.get((kind, names))
+    if shape is not None:
+        return shape
+    rules = _rules_for(kind)
+    stamps: list[str] = []
+    checks: list[tuple[str, PropertyCheck]] = []
+    for name in names:
+        rule = rules.get(name)
+        if rule is None:
+            if name not in _STANDARD_NAMES and not _PROPERTY_NAME.match(name):
+                raise _Invalid(f"property name {name!r} must be 3-250 characters of a-z, 0-9 and '_'")
+        elif rule is _timestamp_rule:
+            stamps.append(name)
+        else:
+            checks.append((name, rule))
+    present = frozenset(names)
+    is_sco = kind in SCO_TYPES or (kind not in KNOWN_TYPES and "created" not in present)
+    missing = None
+    if kind in KNOWN_TYPES and not is_sco:
+        for name in ("created",) if kind == "marking-definition" else ("created", "modified"):
+            if name not in present:
+                missing = f"missing '{name}'"
+                break
+    if missing is None:
+        for name in _DEFAULTED_BY_STIX2.get(kind, ()):
+            if name not in present:
+                missing = f"missing required property '{name}' for {kind}"
+                break
+    allowed = _FAST_PROPERTIES.get(kind)
+    fast_missing = next((f"missing required property '{n}' for {kind}" for n in _REQUIRED.get(kind, ())
+                         if n not in present), None)
+    shape = _Shape(is_sco, tuple(stamps), tuple(checks), missing,
+                   allowed is not None and allowed.issuperset(present), fast_missing)
+    if len(_SHAPES) < 4096:  # shapes are as many as producers make: keep only so many
+        _SHAPES[(kind, names)] = shape
+    return shape
+
+
+def _common_checks(obj: Mapping[str, Any], extension_types: Collection[str]) -> tuple[str, _Shape, dict[str, str]]:
+    """Checks shared by both paths; returns (type, its shape, timestamp keys)."""
     kind = obj.get("type")
     if not isinstance(kind, str) or not kind:
         raise _Invalid("missing 'type'")
@@ -461,37 +515,20 @@ def _common_checks(obj: Mapping[str, Any], extension_types: Collection[str]) -> 
         raise _Invalid("missing 'id'")
     if _id_type(obj["id"], "id") != kind:
         raise _Invalid(f"'id' must start with '{kind}--'")
-    is_sco = kind in SCO_TYPES or (kind not in KNOWN_TYPES and "created" not in obj)
+    shape = _shape_of(kind, tuple(obj))
     spec = obj.get("spec_version")
-    if spec is None and not is_sco:
+    if spec is None and not shape.is_sco:
         raise _Invalid("missing 'spec_version': only STIX 2.1 objects are accepted (upgrade STIX 2.0 content first)")
     if spec is not None and spec != "2.1":
         raise _Invalid(f"'spec_version' must be '2.1', got {spec!r}")
-    # One pass over the properties: names, timestamps (keyed for the ordering rules), then the value checks.
-    keys: dict[str, str] = {}
-    checks: list[tuple[PropertyCheck, object, str]] = []
-    rules = _rules_for(kind)
-    for name, value in obj.items():
-        rule = rules.get(name)
-        if rule is None:
-            if name not in _STANDARD_NAMES and not _PROPERTY_NAME.match(name):
-                raise _Invalid(f"property name {name!r} must be 3-250 characters of a-z, 0-9 and '_'")
-        elif rule is _timestamp_rule:
-            keys[name] = _timestamp_key(value, name)
-        else:
-            checks.append((rule, value, name))
-    if kind in KNOWN_TYPES and not is_sco:
-        for name in ("created",) if kind == "marking-definition" else ("created", "modified"):
-            if name not in obj:
-                raise _Invalid(f"missing '{name}'")
-    for name in _DEFAULTED_BY_STIX2.get(kind, ()):
-        if name not in obj:
-            raise _Invalid(f"missing required property '{name}' for {kind}")
+    keys = {name: _timestamp_key(obj[name], name) for name in shape.stamps}
+    if shape.missing is not None:
+        raise _Invalid(shape.missing)
     if "created" in keys and "modified" in keys and keys["modified"] < keys["created"]:
         raise _Invalid("'modified' is earlier than 'created'")
-    for rule, value, name in checks:
-        rule(value, name)
-    return kind, is_sco, keys
+    for name, rule in shape.checks:
+        rule(obj[name], name)
+    return kind, shape, keys
 
 
 # --------------------------------------------------------------------------------------------------
@@ -555,14 +592,12 @@ _OBJECT_REF_TYPES: Final = SDO_TYPES | SRO_TYPES | SCO_TYPES
 _SOURCE_TARGET_TYPES: Final = SDO_TYPES | SCO_TYPES
 
 
-def _fast(obj: Mapping[str, Any], kind: str, keys: Mapping[str, str]) -> list[Comparison] | None:
+def _fast(obj: Mapping[str, Any], kind: str, shape: _Shape, keys: Mapping[str, str]) -> list[Comparison] | None:
     """The rest of the checks for the common shapes; a STIX pattern's comparisons when it parsed one."""
-    allowed = _FAST_PROPERTIES.get(kind)
-    if allowed is None or not allowed.issuperset(obj):
+    if not shape.fast:
         raise _NeedsReference
-    for name in _REQUIRED.get(kind, ()):
-        if name not in obj:
-            raise _Invalid(f"missing required property '{name}' for {kind}")
+    if shape.fast_missing is not None:
+        raise _Invalid(shape.fast_missing)
     _plain_parts(obj)
     if kind == "indicator":
         _order(keys, "valid_from", "valid_until", strict=True)
@@ -662,10 +697,10 @@ def validate_object(obj: object, *, extension_types: Collection[str] = (), fast:
     try:
         if not isinstance(obj, Mapping):
             raise _Invalid("not a JSON object")
-        kind, _, keys = _common_checks(obj, extension_types)
+        kind, shape, keys = _common_checks(obj, extension_types)
         if fast:
             try:
-                return Checked(kind, keys, _fast(obj, kind, keys))
+                return Checked(kind, keys, _fast(obj, kind, shape, keys))
             except _NeedsReference:
                 pass
         _reference_path(obj)
