@@ -67,13 +67,15 @@ def test_chunks_give_the_outcome_of_one_batch(any_ctx: Context, tmp_path: Path, 
     assert again.added == 0
 
 
-def test_progress_is_reported_after_each_chunk(any_ctx: Context) -> None:
-    seen: list[tuple[int, int]] = []
+def test_progress_is_reported_after_each_transaction(any_ctx: Context) -> None:
     objects = [indicator(i, f"198.51.100.{i}") for i in range(1, 8)]
     col = any_ctx.intel.create_collection("bulk")["id"]
-    report = ingest_in_chunks(any_ctx.intel, objects, collections=[col], chunk=3, workers=0,
-                              progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(3, 7), (6, 7), (7, 7)] and report.added == 7
+    for transaction, expected in ((3, [(3, 7), (6, 7), (7, 7)]), (6, [(6, 7), (7, 7)])):
+        seen: list[tuple[int, int]] = []
+        ingest_in_chunks(any_ctx.intel, objects, collections=[col], chunk=3, workers=0, transaction=transaction,
+                         progress=lambda done, total: seen.append((done, total)))  # noqa: B023 - used at once
+        assert seen == expected
+    assert any_ctx.intel.count() == 7
 
 
 def test_a_chunk_size_below_one_is_refused(any_ctx: Context) -> None:
@@ -103,3 +105,16 @@ def test_import_chunking_is_configured_by_settings(tmp_path: Path) -> None:
         ctx.db.dispose()
     with pytest.raises(ValidationError, match="intel_import_chunk"):
         make_settings(tmp_path, intel_import_chunk=0)
+
+
+def test_a_worker_that_dies_leaves_the_rest_to_this_process(any_ctx: Context, monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    import os
+
+    from mamori.intel import bulk
+
+    monkeypatch.setattr(bulk._Plan, "submit", lambda self, pool, k: pool.submit(os._exit, 1))
+    report = ingest_in_chunks(any_ctx.intel, _mixed_input(), chunk=3, workers=1, parallel_from=0)
+    # a marking, seven indicators, a later version, the malware and the relationship
+    assert (report.received, report.added, [p.index for p in report.problems]) == (14, 11, [8, 10])
+    assert "import workers stopped" in caplog.text

@@ -10,10 +10,12 @@ anywhere in the input count for every chunk, as they would in one batch.
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,8 @@ from mamori.intel.validate import validate_object
 
 if TYPE_CHECKING:
     from mamori.intel.service import IntelService
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK = 2000
 DEFAULT_TRANSACTION = 10_000
@@ -97,14 +101,19 @@ def ingest_in_chunks(
     service.check_write_access(collections, clearance)
     plan = _Plan(service, objects, chunk, collections, clearance, progress)
     with _collector_paused():
-        if n_workers == 0:
-            for k in range(len(plan.starts)):
-                plan.write([(k, plan.prepare_here(k))])
-        else:
+        if n_workers:
             # spawn: safe in a process that runs threads (a server), and a worker starts in well under a second
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"),
-                                     initializer=gc.disable) as pool:
-                plan.run(pool, n_workers, transaction)
+            try:
+                with ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=gc.disable) as pool:
+                    plan.run(pool, n_workers, transaction)
+            except BrokenProcessPool as e:
+                # A worker could not start or died (a script without a ``__main__`` guard, memory): what is not
+                # written yet is prepared here instead. Nothing was lost: chunks are written only whole, in order.
+                log.warning("import workers stopped (%s); preparing the rest in this process", e)
+        per_write = max(1, transaction // chunk)
+        for k in range(plan.written, len(plan.starts), per_write):
+            plan.write([(j, plan.prepare_here(j)) for j in range(k, min(k + per_write, len(plan.starts)))])
     return _merge(plan.reports, total)
 
 
@@ -119,6 +128,7 @@ class _Plan:
         self.markings = _input_markings(objects)
         self.now = service.now_text()
         self.reports: list[IngestReport] = []
+        self.written = 0  # chunks written so far
 
     def _part(self, k: int) -> Sequence[Any]:
         return self.objects[self.starts[k]:self.starts[k] + self.chunk]
@@ -139,6 +149,7 @@ class _Plan:
         self.reports.append(self.service.store_prepared(
             rows, problems, received=end - self.starts[done[0][0]], collections=self.collections,
             clearance=self.clearance, now=self.now))
+        self.written = done[-1][0] + 1
         if self.progress is not None:
             self.progress(end, len(self.objects))
 
@@ -160,15 +171,15 @@ class _Plan:
             run = 0
             while written + run in ready:
                 run += 1
-            want = min(per_write, n - written)
+            want = min(per_write if written else 1, n - written)  # start writing as soon as there is something
             if run >= want:
                 self.write([(k, ready.pop(k)) for k in range(written, written + want)])
-                written += want
-            elif submitted < n:  # the chunks to write next are still being prepared: prepare a later one here
+            elif submitted < n and written == 0:  # nothing written yet: prepare a later chunk here meanwhile
                 ready[submitted] = self.prepare_here(submitted)
                 submitted += 1
             else:
                 ready[written + run] = futures.pop(written + run).result()
+            written = self.written
 
 
 def _merge(reports: Sequence[IngestReport], received: int) -> IngestReport:

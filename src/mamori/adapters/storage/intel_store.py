@@ -288,10 +288,12 @@ class SqlIntelStore:
             if not changed:
                 return
             updates = [{"vid": v, "lvl": lvl, "um": um} for v, (lvl, um) in changed.items()]
-            for table in (stix_objects, collection_entries):
+            versions = select(stix_objects.c.pk).where(stix_objects.c.stix_id == bindparam("vid")).scalar_subquery()
+            for table, which in ((stix_objects, stix_objects.c.stix_id == bindparam("vid")),
+                                 (collection_entries, collection_entries.c.object_pk.in_(versions))):
                 self.conn.execute(
                     update(table)
-                    .where(table.c.stix_id == bindparam("vid"))
+                    .where(which)
                     .values(
                         ref_tlp=case((table.c.ref_tlp < bindparam("lvl"), bindparam("lvl")), else_=table.c.ref_tlp),
                         ref_unmarked=or_(table.c.ref_unmarked, bindparam("um")),
@@ -332,7 +334,8 @@ class SqlIntelStore:
         present: set[int] = set()
         held_ids: set[str] = set()
         for pk, sid in self._rows(
-            f"SELECT object_pk, stix_id FROM collection_entries WHERE {self._in('stix_id')} AND collection_id = ?",  # noqa: S608 - fixed SQL, values bound
+            "SELECT object_pk, stix_id FROM collection_entries WHERE object_pk IN "  # noqa: S608 - fixed SQL, values bound
+            f"(SELECT pk FROM stix_objects WHERE {self._in('stix_id')}) AND collection_id = ?",
             self._set({i[1] for i in items}), collection_id,
         ):
             present.add(pk)
@@ -365,7 +368,8 @@ class SqlIntelStore:
         flags: list[dict[str, Any]] = []
         by_id: dict[str, list[tuple[str, int]]] = {}
         for seq, sid, ver in self._rows(
-            f"SELECT seq, stix_id, version FROM collection_entries WHERE {self._in('stix_id')} AND collection_id = ?",  # noqa: S608 - fixed SQL, values bound
+            "SELECT seq, stix_id, version FROM collection_entries WHERE object_pk IN "  # noqa: S608 - fixed SQL, values bound
+            f"(SELECT pk FROM stix_objects WHERE {self._in('stix_id')}) AND collection_id = ?",
             self._set(ids), collection_id,
         ):
             by_id.setdefault(sid, []).append((ver, seq))

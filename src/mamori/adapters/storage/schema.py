@@ -179,7 +179,8 @@ collection_entries = Table(
     Column("ref_unmarked", Boolean, nullable=False, server_default="0"),
     Column("is_latest", Boolean, nullable=False),
     Column("is_first", Boolean, nullable=False),
-    UniqueConstraint("collection_id", "object_pk", name="uq_collection_entries_coll_obj"),
+    # (object_pk, collection_id): an object's entries are found through its stored versions' keys
+    UniqueConstraint("object_pk", "collection_id", name="uq_collection_entries_obj_coll"),
 )
 Index(
     "ix_collection_entries_page",
@@ -188,8 +189,6 @@ Index(
     collection_entries.c.stix_id,
     collection_entries.c.version,
 )
-# (stix_id, collection_id) serves look-ups of an object in one collection and in all of them.
-Index("ix_collection_entries_obj", collection_entries.c.stix_id, collection_entries.c.collection_id)
 
 sharing_agreements = Table(
     "sharing_agreements",

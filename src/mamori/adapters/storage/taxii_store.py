@@ -65,8 +65,8 @@ def _version_condition(clearance: Clearance, tokens: Sequence[str],
         return None
     conds: list[ColumnElement[bool]] = []
     other = collection_entries.alias("other_version")
-    same_object = and_(other.c.collection_id == _E.c.collection_id, other.c.stix_id == _E.c.stix_id,
-                       visible(other, clearance))
+    same_object = and_(other.c.object_pk.in_(_versions_of(_E.c.stix_id).correlate(_E)),
+                       other.c.collection_id == _E.c.collection_id, visible(other, clearance))
     if "last" in tokens:
         later = exists(select(literal_column("1")).where(same_object, other.c.version > _E.c.version))
         conds.append(or_(_E.c.is_latest == true(), ~later))
@@ -78,6 +78,12 @@ def _version_condition(clearance: Clearance, tokens: Sequence[str],
     return or_(*conds)
 
 
+def _versions_of(stix_id: ColumnElement[Any]) -> Select[Any]:
+    """The stored versions of an object, by primary key: entries are found by ``(object_pk, collection_id)``
+    (an index keyed by STIX id would cost every ingest a scattered write)."""
+    return select(stix_objects.c.pk).where(stix_objects.c.stix_id == stix_id)
+
+
 def _params(name: str, n: int) -> list[BindParameter[Any]]:
     return [bindparam(f"{name}_{i}") for i in range(n)]
 
@@ -86,7 +92,8 @@ def _where(clearance: Clearance, query: EntryQuery) -> list[ColumnElement[bool]]
     """The WHERE clause of a query, with one named parameter per value (see :func:`_values`)."""
     where: list[ColumnElement[bool]] = [_E.c.collection_id == bindparam("collection_id"), visible(_E, clearance)]
     if query.ids:
-        where.append(_E.c.stix_id.in_(_params("id", len(query.ids))))
+        where.append(_E.c.object_pk.in_(
+            select(stix_objects.c.pk).where(stix_objects.c.stix_id.in_(_params("id", len(query.ids))))))
     if query.types:
         where.append(_E.c.type.in_(_params("type", len(query.types))))
     if query.spec_versions:
@@ -219,7 +226,7 @@ def _page_statement(shape: _PageShape, dialect: Dialect) -> Prepared:
 @lru_cache(maxsize=64)
 def _has_visible_statement(max_tlp: int, unmarked_as: int, dialect: Dialect) -> Prepared:
     q: Select[Any] = select(literal_column("1")).where(
-        _E.c.collection_id == bindparam("collection_id"), _E.c.stix_id == bindparam("stix_id"),
+        _E.c.object_pk.in_(_versions_of(bindparam("stix_id"))), _E.c.collection_id == bindparam("collection_id"),
         visible(_E, Clearance(max_tlp=max_tlp, unmarked_as=unmarked_as))).limit(1)
     return Prepared(q, dialect)
 

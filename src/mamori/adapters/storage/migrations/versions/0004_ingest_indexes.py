@@ -4,7 +4,7 @@ Indexes whose keys arrive in random order (STIX ids) cost a page write per new r
 ``stix_objects`` is looked up by id through its unique ``(stix_id, version)``; no index may lead with
 ``is_latest`` (a planner without statistics would use it for ``stix_id IN (...) AND is_latest`` and scan every
 latest row); indicator values and links are replaced through the stored version's primary key; collection
-entries are found by ``(stix_id, collection_id)``.
+entries are found through the keys of the object's stored versions, ``(object_pk, collection_id)``.
 
 Revision ID: 0004
 Revises: 0003
@@ -46,12 +46,14 @@ def upgrade() -> None:
     with op.batch_alter_table('collection_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_collection_entries_obj')
         batch_op.drop_index('ix_collection_entries_stix_id')
-        batch_op.create_index('ix_collection_entries_obj', ['stix_id', 'collection_id'], unique=False)
+        batch_op.drop_constraint('uq_collection_entries_coll_obj', type_='unique')
+        batch_op.create_unique_constraint('uq_collection_entries_obj_coll', ['object_pk', 'collection_id'])
 
 
 def downgrade() -> None:
     with op.batch_alter_table('collection_entries', schema=None) as batch_op:
-        batch_op.drop_index('ix_collection_entries_obj')
+        batch_op.drop_constraint('uq_collection_entries_obj_coll', type_='unique')
+        batch_op.create_unique_constraint('uq_collection_entries_coll_obj', ['collection_id', 'object_pk'])
         batch_op.create_index('ix_collection_entries_stix_id', ['stix_id'], unique=False)
         batch_op.create_index('ix_collection_entries_obj', ['collection_id', 'stix_id'], unique=False)
 
