@@ -76,6 +76,7 @@ def test_quick_run_reports_every_figure(bench_modules: tuple[ModuleType, ModuleT
     assert doc["machine"]["cpu_count"] > 0 and doc["machine"]["python"]
     assert doc["sizes"]["ingest_objects"] == 600
     assert r["ingest_service"]["added"] == 600 and r["ingest_service"]["objects_per_s"] > 0
+    assert r["ingest_bundle"]["added"] == 600 and r["ingest_bundle"]["objects_per_s"] > 0
     for server in ("mamori", "medallion"):
         ingest = r["ingest_taxii"][server]
         assert ingest["objects_accepted"] == ingest["objects_sent"] == 600
@@ -94,7 +95,7 @@ def test_quick_run_reports_every_figure(bench_modules: tuple[ModuleType, ModuleT
     assert r["lookup"]["p50_ms"] > 0 and r["lookup"]["p99_ms"] >= r["lookup"]["p50_ms"]
     assert r["first_page"]["objects_per_page"] == 20 and r["first_page"]["p99_ms"] > 0
     assert set(doc["goals"]) >= {
-        "ingest_service_objects_per_s",
+        "ingest_bundle_objects_per_s",
         "pagination_objects_per_s",
         "lookup_p99_ms",
         "first_page_p99_ms",
