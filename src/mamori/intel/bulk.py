@@ -66,7 +66,7 @@ def _input_markings(objects: Sequence[Any]) -> dict[str, dict[str, Any]]:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Bulk work allocates many small acyclic objects: the cyclic collector only slows it down."""
     was = gc.isenabled()
     gc.disable()
@@ -100,7 +100,7 @@ def ingest_in_chunks(
         n_workers = 0
     service.check_write_access(collections, clearance)
     plan = _Plan(service, objects, chunk, collections, clearance, progress)
-    with _collector_paused():
+    with collector_paused():
         if n_workers:
             # spawn: safe in a process that runs threads (a server), and a worker starts in well under a second
             try:
@@ -158,7 +158,7 @@ class _Plan:
         transactions write each index page fewer times); prepare a later chunk here rather than wait."""
         n = len(self.starts)
         per_write = max(1, transaction // self.chunk)
-        ahead = workers + per_write  # chunks out at the workers, so they stay busy while this process writes
+        ahead = workers + 2 * per_write  # chunks out at the workers, so they stay busy while this process writes
         futures: dict[int, Future[Prepared]] = {}
         ready: dict[int, Prepared] = {}
         submitted = written = 0

@@ -20,6 +20,7 @@ from mamori.adapters.storage.intel_store import SqlIntelStore, summary_of
 from mamori.errors import InvalidInput, NotFound, PermissionDenied
 from mamori.identity.model import Principal, Role
 from mamori.intel import lifecycle
+from mamori.intel.bulk import collector_paused, ingest_in_chunks
 from mamori.intel.model import (
     TLP_AMBER,
     TLP_AMBER_STRICT,
@@ -198,8 +199,6 @@ class IntelService:
     ) -> IngestReport:
         """:meth:`ingest` for inputs of any size: in chunks of ``import_chunk`` objects, one transaction each,
         prepared in ``import_workers`` worker processes while this one writes (``mamori.intel.bulk``)."""
-        from mamori.intel.bulk import ingest_in_chunks
-
         return ingest_in_chunks(self, objects, collections=collections, clearance=clearance,
                                 chunk=self.import_chunk, workers=self.import_workers, progress=progress)
 
@@ -358,13 +357,16 @@ class IntelService:
         except OSError as e:
             raise InvalidInput(f"cannot read: {e.strerror}", where=str(path)) from e
         kind = fmt
+        doc: Any = None
+        if kind in ("stix", "misp") or (kind == "auto" and path.suffix.lower() == ".json"):
+            try:
+                with collector_paused():  # a large file is many small objects: the cycle collector only slows it
+                    doc = orjson.loads(data)
+            except orjson.JSONDecodeError as e:
+                raise InvalidInput(f"malformed JSON: {e}", where=str(path)) from e
         if kind == "auto":
             suffix = path.suffix.lower()
             if suffix == ".json":
-                try:
-                    doc = orjson.loads(data)
-                except orjson.JSONDecodeError as e:
-                    raise InvalidInput(f"malformed JSON: {e}", where=str(path)) from e
                 kind = "misp" if _looks_like_misp(doc) else "stix"
             elif suffix == ".csv":
                 kind = "csv"
@@ -372,13 +374,9 @@ class IntelService:
                 kind = "text"
         extra: list[Problem] = []
         if kind == "stix":
-            try:
-                doc = orjson.loads(data)
-            except orjson.JSONDecodeError as e:
-                raise InvalidInput(f"malformed JSON: {e}", where=str(path)) from e
             objects = objects_of_document(doc, str(path))
         elif kind == "misp":
-            objects, mproblems = misp.misp_to_stix(orjson.loads(data), **_tlp_kw(default_tlp))
+            objects, mproblems = misp.misp_to_stix(doc, **_tlp_kw(default_tlp))
             extra = [Problem(index=p.index, object_id=None, reason=p.reason) for p in mproblems]
         elif kind in ("csv", "text"):
             text = data.decode("utf-8", errors="strict")
