@@ -22,18 +22,23 @@ def import_(
 ) -> None:
     """Import files; invalid objects are reported with their index and reason, valid ones stored."""
     total_problems = 0
+    # Refreshed by hand, not by a thread of its own: with no other thread running, a large import may fork its
+    # worker processes, which start at once (mamori.intel.bulk).
     with context() as ctx, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                    TimeElapsedColumn(), console=console, transient=True) as bar:
+                                    TimeElapsedColumn(), console=console, transient=True,
+                                    auto_refresh=False) as bar:
         task = bar.add_task(_("importing"), total=len(files))
         objects = bar.add_task(_("objects"), total=None)
         for path in files:
             bar.update(task, description=_("importing {name}", name=path.name))
             bar.reset(objects, total=None)
+            bar.refresh()
             report = ctx.intel.import_file(
                 path, fmt=fmt, collections=collection, default_tlp=tlp,
-                progress=lambda done, total: bar.update(objects, completed=done, total=total),
+                progress=lambda done, total: bar.update(objects, completed=done, total=total, refresh=True),
             )
             bar.advance(task)
+            bar.refresh()
             out.print(_("{path}: {added} added, {duplicates} already present, {invalid} invalid", path=path,
                         added=report.added, duplicates=report.duplicates, invalid=report.invalid), highlight=False)
             for p in report.problems[:50]:

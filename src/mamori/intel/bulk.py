@@ -13,6 +13,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -65,6 +66,14 @@ def _input_markings(objects: Sequence[Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _start_method() -> multiprocessing.context.BaseContext:
+    """fork when this process runs no other thread (the command line): a worker is ready at once and imports
+    nothing; spawn otherwise (a server), where forking could copy a lock another thread holds."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Bulk work allocates many small acyclic objects: the cyclic collector only slows it down."""
@@ -102,9 +111,8 @@ def ingest_in_chunks(
     plan = _Plan(service, objects, chunk, collections, clearance, progress)
     with collector_paused():
         if n_workers:
-            # spawn: safe in a process that runs threads (a server), and a worker starts in well under a second
             try:
-                with ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"),
+                with ProcessPoolExecutor(max_workers=n_workers, mp_context=_start_method(),
                                          initializer=gc.disable) as pool:
                     plan.run(pool, n_workers, transaction)
             except BrokenProcessPool as e:
