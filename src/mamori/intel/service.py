@@ -308,31 +308,36 @@ class IntelService:
         linked = [r for r in rows if r.refs]
         if not linked:
             return {}
-        by_id = {r.stix_id: r for r in rows}
-        targets = {end for r in linked for (s, d, _t) in r.refs for end in (s, d) if end != r.stix_id}
-        known = st.restriction_of_ids(targets.difference(by_id))
+        in_batch = {r.stix_id: r for r in rows}
+        ends = {r.stix_id: {e for s, d, _t in r.refs for e in (s, d)} - {r.stix_id} for r in linked}
+        known = st.restriction_of_ids(set().union(*ends.values()).difference(in_batch))
         out: dict[str, tuple[int, bool]] = {}
-        changed = True
-        while changed:  # chains inside one batch settle in a few passes; levels only rise, so this ends
-            changed = False
-            for r in linked:
-                lvl, unmarked = UNMARKED, False
-                for s, d, _t in r.refs:
-                    for end in (s, d):
-                        if end == r.stix_id:
-                            continue
-                        if end in by_id:
-                            other = by_id[end]
-                            o_lvl, o_um = out.get(end, (UNMARKED, False))
-                            cand = (max(other.tlp, o_lvl), other.tlp == UNMARKED or o_um)
-                        elif end in known:
-                            cand = known[end]
-                        else:
-                            continue
-                        lvl, unmarked = max(lvl, cand[0]), unmarked or cand[1]
-                if (lvl != UNMARKED or unmarked) and out.get(r.stix_id) != (lvl, unmarked):
-                    out[r.stix_id] = (lvl, unmarked)
-                    changed = True
+
+        def level(of: str) -> tuple[int, bool]:
+            lvl, unmarked = UNMARKED, False
+            for end in ends[of]:
+                other = in_batch.get(end)
+                if other is not None:
+                    o_lvl, o_um = out.get(end, (UNMARKED, False))
+                    cand = (max(other.tlp, o_lvl), other.tlp == UNMARKED or o_um)
+                else:
+                    found = known.get(end)
+                    if found is None:
+                        continue
+                    cand = found
+                lvl, unmarked = max(lvl, cand[0]), unmarked or cand[1]
+            return lvl, unmarked
+
+        pending = linked
+        while pending:  # links inside one batch settle in a few passes; levels only rise, so this ends
+            changed: set[str] = set()
+            for r in pending:
+                lv = level(r.stix_id)
+                if (lv[0] != UNMARKED or lv[1]) and out.get(r.stix_id) != lv:
+                    out[r.stix_id] = lv
+                    changed.add(r.stix_id)
+            # only objects that link to one that changed can change next
+            pending = [r for r in linked if not ends[r.stix_id].isdisjoint(changed)] if changed else []
         return out
 
     def ingest_json(self, data: bytes | str, *, collections: Sequence[str] = (),
