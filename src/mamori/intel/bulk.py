@@ -99,8 +99,8 @@ def ingest_in_chunks(
     transaction: int = DEFAULT_TRANSACTION,
 ) -> IngestReport:
     """Ingest ``objects`` chunk by chunk (``workers``: preparing processes, used from ``parallel_from``
-    objects on, default ``PARALLEL_FROM``; 0 prepares in this process). Chunks prepared by the time the
-    writer gets to them are written together, up to ``transaction`` objects in one transaction."""
+    objects on, default ``PARALLEL_FROM``; 0 prepares in this process), writing about ``transaction`` objects
+    in each transaction."""
     if chunk < 1:
         raise InvalidInput(f"chunk size must be positive, got {chunk}", where="chunk")
     total = len(objects)
