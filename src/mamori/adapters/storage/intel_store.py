@@ -197,10 +197,8 @@ class SqlIntelStore:
             if (ends.get(first) == f"{rows[0].stix_id}|{rows[0].version}"
                     and ends.get(last) == f"{rows[-1].stix_id}|{rows[-1].version}"):
                 return list(range(first, last + 1))
-        found = {(sid, ver): pk for sid, ver, pk, _h in
-                 ((sid, ver, pk, h) for sid, vs in self.existing_versions(r.stix_id for r in rows).items()
-                  for ver, (pk, h) in vs.items())}
-        return [found[(r.stix_id, r.version)] for r in rows]
+        held = self.existing_versions(r.stix_id for r in rows)
+        return [held[r.stix_id][r.version][0] for r in rows]
 
     def refresh_latest(self, stix_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Recompute ``is_latest`` for these ids; returns stix_id → (pk, version) of the latest."""
