@@ -175,7 +175,7 @@ class ObjectRow(NamedTuple):
     version: str
     created: str | None
     modified: str | None
-    revoked: bool
+    revoked: int  # 1 or 0: flags are bound as plain integers, which the SQLite driver passes through unadapted
     valid_from: str | None
     valid_until: str | None
     confidence: int | None

@@ -108,7 +108,7 @@ def row_of(obj: Mapping[str, Any], *, fallback_version: str, where: str,
     raw = orjson.dumps(obj).decode("utf-8")
     return ObjectRow(
         stix_id=stix_id, type=otype, spec_version=str(obj.get("spec_version", "2.1")), version=version,
-        created=created, modified=modified, revoked=bool(obj.get("revoked", False)),
+        created=created, modified=modified, revoked=1 if obj.get("revoked") is True else 0,
         valid_from=valid_from, valid_until=valid_until,
         confidence=int(confidence) if isinstance(confidence, int) else None,
         tlp=int(tlp) if tlp is not None else UNMARKED, name=display_name(obj),

@@ -180,11 +180,12 @@ class SqlIntelStore:
         """
         if not rows:
             return []
-        none = (UNMARKED, False)
+        none = (UNMARKED, 0)
+        ref_levels = {sid: (lvl, 1 if um else 0) for sid, (lvl, um) in ref_levels.items()}
         self._insert_many(stix_objects, self._OBJECT_COLUMNS, [
             (r.stix_id, r.type, r.spec_version, r.version, r.created, r.modified, r.revoked, r.valid_from,
              r.valid_until, r.confidence, r.tlp, *ref_levels.get(r.stix_id, none), r.name, r.labels, r.search_text,
-             r.stix_id in latest_ids, date_added, added_by, r.content_hash, r.raw)
+             1 if r.stix_id in latest_ids else 0, date_added, added_by, r.content_hash, r.raw)
             for r in rows
         ])
         if self._sqlite:
@@ -316,11 +317,11 @@ class SqlIntelStore:
         """
         if not items:
             return 0
-        none = (UNMARKED, False)
-        known = levels or {}
+        none = (UNMARKED, 0)
+        known = {sid: (lvl, 1 if um else 0) for sid, (lvl, um) in (levels or {}).items()}
         direct = [i for i in items if i[1] in fresh]
         self._insert_many(collection_entries, self._ENTRY_COLUMNS, [
-            (collection_id, pk, sid, typ, ver, sv, date_added, tlp, *known.get(sid, none), True, True)
+            (collection_id, pk, sid, typ, ver, sv, date_added, tlp, *known.get(sid, none), 1, 1)
             for pk, sid, typ, ver, sv, tlp in direct
         ])
         rest = [i for i in items if i[1] not in fresh] if direct else list(items)
