@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ def _fast_sqlite_binding() -> None:
     sqlite3.register_adapter(bool, int)
 
 
-_NULL_ADAPTER = {}.get  # a C callable that returns None for its one argument
+_NULL_ADAPTER: Callable[[Any], None] = {}.get  # a C callable that returns None for its one argument
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -181,10 +181,10 @@ class SqlIntelStore:
         if not rows:
             return []
         none = (UNMARKED, 0)
-        ref_levels = {sid: (lvl, 1 if um else 0) for sid, (lvl, um) in ref_levels.items()}
+        flags = {sid: (lvl, 1 if um else 0) for sid, (lvl, um) in ref_levels.items()}
         self._insert_many(stix_objects, self._OBJECT_COLUMNS, [
             (r.stix_id, r.type, r.spec_version, r.version, r.created, r.modified, r.revoked, r.valid_from,
-             r.valid_until, r.confidence, r.tlp, *ref_levels.get(r.stix_id, none), r.name, r.labels, r.search_text,
+             r.valid_until, r.confidence, r.tlp, *flags.get(r.stix_id, none), r.name, r.labels, r.search_text,
              1 if r.stix_id in latest_ids else 0, date_added, added_by, r.content_hash, r.raw)
             for r in rows
         ])
