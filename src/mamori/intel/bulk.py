@@ -122,6 +122,7 @@ def ingest_in_chunks(
         per_write = max(1, transaction // chunk)
         for k in range(plan.written, len(plan.starts), per_write):
             plan.write([(j, plan.prepare_here(j)) for j in range(k, min(k + per_write, len(plan.starts)))])
+    service.db.settle()  # the import is done when its log is back in the database file
     return _merge(plan.reports, total)
 
 
@@ -158,6 +159,7 @@ class _Plan:
             rows, problems, received=end - self.starts[done[0][0]], collections=self.collections,
             clearance=self.clearance, now=self.now))
         self.written = done[-1][0] + 1
+        self.service.db.checkpoint_soon()
         if self.progress is not None:
             self.progress(end, len(self.objects))
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from mamori.adapters.storage.checkpoint import Checkpointer
 from mamori.errors import InvalidInput, Unsupported
 
 
@@ -42,9 +43,12 @@ class Database:
         else:
             raise Unsupported(f"database engine {self.dialect!r} is not supported (sqlite, postgresql)")
         self.engine: Engine = create_engine(parsed, **kwargs)
+        self._checkpointer: Checkpointer | None = None
         if self.dialect == "sqlite":
             _fast_sqlite_binding()
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+                self._checkpointer = Checkpointer(parsed.database)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -56,7 +60,20 @@ class Database:
         with self.engine.connect() as conn:
             yield conn
 
+    def checkpoint_soon(self) -> None:
+        """For a writer that commits a lot (bulk ingest): the SQLite log is copied back into the database file
+        by a thread of its own rather than inside a later commit. Nothing to do on PostgreSQL."""
+        if self._checkpointer is not None:
+            self._checkpointer.poke()
+
+    def settle(self) -> None:
+        """Wait for the checkpoints asked for so far (a bulk writer's work is done when they are)."""
+        if self._checkpointer is not None:
+            self._checkpointer.settle()
+
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
 
 
