@@ -103,3 +103,11 @@ def test_quick_run_reports_every_figure(bench_modules: tuple[ModuleType, ModuleT
     }
     negatives = [(path, value) for path, value in _figures(r) if value < 0]
     assert not negatives
+
+
+def test_the_median_run_counts_and_every_run_is_kept(bench_modules: tuple[ModuleType, ModuleType]) -> None:
+    bench, _corpus = bench_modules
+    runs = [{"objects_per_s": 30.0, "n": 1}, {"objects_per_s": 10.0, "n": 2}, {"objects_per_s": 20.0, "n": 3}]
+    median = bench.median_run(runs)
+    assert median["n"] == 3 and median["objects_per_s"] == 20.0
+    assert median["runs_objects_per_s"] == [30.0, 10.0, 20.0]
