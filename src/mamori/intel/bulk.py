@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import marshal
 import multiprocessing
 import os
 import threading
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mamori.errors import InvalidInput
-from mamori.intel.model import Clearance, IngestReport
+from mamori.intel.model import Clearance, IngestReport, ObjectRow, Problem
 from mamori.intel.prepare import Prepared, prepare_objects
 from mamori.intel.validate import validate_object
 
@@ -47,10 +48,21 @@ def default_workers() -> int:
 
 
 def _prepare_json(payload: bytes, offset: int, fallback_version: str,
-                  markings: Mapping[str, dict[str, Any]]) -> Prepared:
-    """Worker side: one chunk as JSON → rows and problems."""
-    return prepare_objects(orjson.loads(payload), fallback_version=fallback_version, offset=offset,
-                           known_markings=markings)
+                  markings: Mapping[str, dict[str, Any]]) -> bytes:
+    """Worker side: one chunk as JSON → rows and problems, packed (see ``_unpack``)."""
+    rows, problems = prepare_objects(orjson.loads(payload), fallback_version=fallback_version, offset=offset,
+                                     known_markings=markings)
+    # Rows are tuples of str, int and None: marshal writes and reads them faster than pickle handles named tuples.
+    return marshal.dumps(([(i, tuple(r)) for i, r in rows], [(p.index, p.object_id, p.reason) for p in problems]))
+
+
+def _unpack(packed: bytes) -> Prepared:
+    rows, problems = marshal.loads(packed)  # noqa: S302 - bytes from our own worker process, never from input
+    return [(i, _as_row(r)) for i, r in rows], [Problem(*p) for p in problems]
+
+
+def _as_row(fields: tuple[Any, ...]) -> ObjectRow:
+    return tuple.__new__(ObjectRow, fields)
 
 
 def _input_markings(objects: Sequence[Any]) -> dict[str, dict[str, Any]]:
@@ -146,7 +158,7 @@ class _Plan:
         return prepare_objects(self._part(k), fallback_version=self.now, offset=self.starts[k],
                                known_markings=self.markings)
 
-    def submit(self, pool: ProcessPoolExecutor, k: int) -> Future[Prepared]:
+    def submit(self, pool: ProcessPoolExecutor, k: int) -> Future[bytes]:
         payload = orjson.dumps(list(self._part(k)))
         return pool.submit(_prepare_json, payload, self.starts[k], self.now, self.markings)
 
@@ -169,7 +181,7 @@ class _Plan:
         n = len(self.starts)
         per_write = max(1, transaction // self.chunk)
         ahead = workers + 2 * per_write  # chunks out at the workers, so they stay busy while this process writes
-        futures: dict[int, Future[Prepared]] = {}
+        futures: dict[int, Future[bytes]] = {}
         ready: dict[int, Prepared] = {}
         submitted = written = 0
         while written < n:
@@ -177,7 +189,7 @@ class _Plan:
                 futures[submitted] = self.submit(pool, submitted)
                 submitted += 1
             for k in [k for k, f in futures.items() if f.done()]:
-                ready[k] = futures.pop(k).result()
+                ready[k] = _unpack(futures.pop(k).result())
             run = 0
             while written + run in ready:
                 run += 1
@@ -188,7 +200,7 @@ class _Plan:
                 ready[submitted] = self.prepare_here(submitted)
                 submitted += 1
             else:
-                ready[written + run] = futures.pop(written + run).result()
+                ready[written + run] = _unpack(futures.pop(written + run).result())
             written = self.written
 
 
