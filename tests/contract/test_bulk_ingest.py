@@ -3,6 +3,7 @@ prepared in this process or in worker processes."""
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,19 @@ def test_import_file_uses_worker_processes_for_large_bundles(any_ctx: Context, t
     path.write_text(json.dumps({"type": "bundle", "id": sid("bundle", 1), "objects": objects}))
     any_ctx.intel.import_chunk, any_ctx.intel.import_workers = 64, 2
     monkeypatch.setattr("mamori.intel.bulk.PARALLEL_FROM", 100)
+    assert gc.isenabled()
     report = any_ctx.intel.import_file(path)
     assert (report.received, report.added, report.invalid) == (300, 300, 0)
     assert any_ctx.intel.lookup("10.0.1.44", FULL)
+    assert gc.isenabled()  # paused for the import only
+
+
+def test_a_failed_import_turns_the_cycle_collector_back_on(any_ctx: Context, tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"type": "bundle", "objects": [')
+    with pytest.raises(InvalidInput, match="malformed JSON"):
+        any_ctx.intel.import_file(path)
+    assert gc.isenabled()
 
 
 def test_import_chunking_is_configured_by_settings(tmp_path: Path) -> None:

@@ -355,6 +355,14 @@ class IntelService:
         """Import a STIX bundle, MISP event JSON, or a plain indicator list (text/CSV).
 
         ``progress(done, total)`` is called after each chunk of objects is stored."""
+        # A large file is millions of small acyclic objects: with the cycle collector running, each generation
+        # of it would walk them all again. The parsed document is freed (by reference counting) before it runs.
+        with collector_paused():
+            return self._import_file(path, fmt=fmt, collections=collections, default_tlp=default_tlp,
+                                     progress=progress)
+
+    def _import_file(self, path: Path, *, fmt: str, collections: Sequence[str], default_tlp: str | None,
+                     progress: Callable[[int, int], None] | None) -> IngestReport:
         from mamori.intel import misp, plainlist
 
         try:
@@ -365,8 +373,7 @@ class IntelService:
         doc: Any = None
         if kind in ("stix", "misp") or (kind == "auto" and path.suffix.lower() == ".json"):
             try:
-                with collector_paused():  # a large file is many small objects: the cycle collector only slows it
-                    doc = orjson.loads(data)
+                doc = orjson.loads(data)
             except orjson.JSONDecodeError as e:
                 raise InvalidInput(f"malformed JSON: {e}", where=str(path)) from e
         if kind == "auto":
