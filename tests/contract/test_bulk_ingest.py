@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,12 @@ def _outcome(ctx: Context, report: IngestReport) -> tuple[Any, ...]:
     return report.received, report.added, report.duplicates, problems, seen_green, latest_5, versions_5
 
 
-@pytest.mark.parametrize("workers", [0, 1])
-def test_chunks_give_the_outcome_of_one_batch(any_ctx: Context, tmp_path: Path, workers: int) -> None:
+@pytest.mark.parametrize(("workers", "start"), [(0, None), (1, "fork"), (1, "spawn")])
+def test_chunks_give_the_outcome_of_one_batch(any_ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              workers: int, start: str | None) -> None:
+    """Forked workers read their chunks from the input they inherit; spawned ones (a server) get them as JSON."""
+    if start is not None:
+        monkeypatch.setattr("mamori.intel.bulk._start_method", lambda: multiprocessing.get_context(start))
     reference = build_context(make_settings(tmp_path / "one-batch"))
     try:
         expected = _outcome(reference, reference.intel.ingest(_mixed_input()))

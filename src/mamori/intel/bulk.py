@@ -47,11 +47,28 @@ def default_workers() -> int:
     return max(1, min(4, cores - 1))
 
 
+# The input of the import under way, for workers forked from this process: they inherit it as it was at the fork
+# (copy-on-write), so a chunk travels to them as two numbers rather than as JSON.
+_inherited: Sequence[Any] | None = None
+
+
 def _prepare_json(payload: bytes, offset: int, fallback_version: str,
                   markings: Mapping[str, dict[str, Any]]) -> bytes:
     """Worker side: one chunk as JSON → rows and problems, packed (see ``_unpack``)."""
-    rows, problems = prepare_objects(orjson.loads(payload), fallback_version=fallback_version, offset=offset,
-                                     known_markings=markings)
+    return _pack(prepare_objects(orjson.loads(payload), fallback_version=fallback_version, offset=offset,
+                                 known_markings=markings))
+
+
+def _prepare_inherited(start: int, end: int, fallback_version: str, markings: Mapping[str, dict[str, Any]]) -> bytes:
+    """Worker side, forked: objects ``start:end`` of the inherited input → rows and problems, packed."""
+    if _inherited is None:
+        raise RuntimeError("this worker was not forked from an import")
+    return _pack(prepare_objects(_inherited[start:end], fallback_version=fallback_version, offset=start,
+                                 known_markings=markings))
+
+
+def _pack(prepared: Prepared) -> bytes:
+    rows, problems = prepared
     # Rows are tuples of str, int and None: marshal writes and reads them faster than pickle handles named tuples.
     return marshal.dumps(([(i, tuple(r)) for i, r in rows], [(p.index, p.object_id, p.reason) for p in problems]))
 
@@ -121,16 +138,22 @@ def ingest_in_chunks(
         n_workers = 0
     service.check_write_access(collections, clearance)
     plan = _Plan(service, objects, chunk, collections, clearance, progress)
+    global _inherited
     with collector_paused():
         if n_workers:
+            context = _start_method()
+            plan.inherit = context.get_start_method() == "fork"
+            if plan.inherit:
+                _inherited = objects  # the workers are forked at the first submit, after this
             try:
-                with ProcessPoolExecutor(max_workers=n_workers, mp_context=_start_method(),
-                                         initializer=gc.disable) as pool:
+                with ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=gc.disable) as pool:
                     plan.run(pool, n_workers, transaction)
             except BrokenProcessPool as e:
                 # A worker could not start or died (a script without a ``__main__`` guard, memory): what is not
                 # written yet is prepared here instead. Nothing was lost: chunks are written only whole, in order.
                 log.warning("import workers stopped (%s); preparing the rest in this process", e)
+            finally:
+                _inherited = None
         per_write = max(1, transaction // chunk)
         for k in range(plan.written, len(plan.starts), per_write):
             plan.write([(j, plan.prepare_here(j)) for j in range(k, min(k + per_write, len(plan.starts)))])
@@ -150,6 +173,7 @@ class _Plan:
         self.now = service.now_text()
         self.reports: list[IngestReport] = []
         self.written = 0  # chunks written so far
+        self.inherit = False  # whether the workers were forked with the input (else chunks travel as JSON)
 
     def _part(self, k: int) -> Sequence[Any]:
         return self.objects[self.starts[k]:self.starts[k] + self.chunk]
@@ -159,8 +183,11 @@ class _Plan:
                                known_markings=self.markings)
 
     def submit(self, pool: ProcessPoolExecutor, k: int) -> Future[bytes]:
-        payload = orjson.dumps(list(self._part(k)))
-        return pool.submit(_prepare_json, payload, self.starts[k], self.now, self.markings)
+        start = self.starts[k]
+        if self.inherit:
+            return pool.submit(_prepare_inherited, start, min(start + self.chunk, len(self.objects)), self.now,
+                               self.markings)
+        return pool.submit(_prepare_json, orjson.dumps(list(self._part(k))), start, self.now, self.markings)
 
     def write(self, done: Sequence[tuple[int, Prepared]]) -> None:
         """Prepared chunks, consecutive and in order, in one transaction."""
