@@ -100,6 +100,10 @@ class Sizes:
     seed: int = 2026
 
 
+# A rare failed request (medallion once answered a GET with a 500 under two concurrent clients) is reported beside
+# the rate, which counts answered requests only; more than this share of them stops the benchmark.
+MAX_FAILED_SHARE = 0.01
+
 FULL = Sizes()
 FULL_SCALE = replace(FULL, lookup_store_indicators=1_000_000, lookup_build_budget_s=900.0)
 QUICK = Sizes(
@@ -152,6 +156,13 @@ class TaxiiTarget:
     api_root_url: str
     auth: tuple[str, str]
     server_pid: int | None = None
+    log_path: Path | None = None
+
+    def log_tail(self, chars: int = 2000) -> str:
+        """The end of the server's log, to explain a failed request."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")[-chars:]
 
     def server_cpu_s(self) -> float | None:
         """CPU seconds the server process has used so far: a figure the machine's other load barely moves."""
@@ -242,10 +253,10 @@ def request_rate(
                 if t0 > stop_at:
                     return
                 r = client.get(url)
-                mine.append(time.perf_counter() - t0)
-                if r.status_code != 200:
+                if r.status_code != 200:  # counted apart; too many of them stop the benchmark
                     failures.append(f"{r.status_code}: {r.text[:200]}")
-                    return
+                    continue
+                mine.append(time.perf_counter() - t0)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for t in threads:
@@ -257,11 +268,14 @@ def request_rate(
         t.join()
     elapsed = time.perf_counter() - start
     cpu = cpu_between(cpu0, target.server_cpu_s())
-    if failures:
-        raise RuntimeError(f"{target.name}: GET {url} failed: {failures[0]}")
     flat = [x for per in latencies for x in per]
+    if len(failures) > MAX_FAILED_SHARE * (len(flat) + len(failures)):
+        raise RuntimeError(f"{target.name}: {len(failures)} of {len(flat) + len(failures)} GET {url} failed, "
+                           f"first: {failures[0]}\n{target.name}'s log ends:\n{target.log_tail()}")
     return {
         "requests": len(flat),
+        "failed_requests": len(failures),  # not in the rate
+        "first_failure": (failures[0] + "\n" + target.log_tail()) if failures else None,
         "requests_planned": clients * per_client,
         "clients": clients,
         "seconds": elapsed,
@@ -544,7 +558,7 @@ def run_benchmarks(
 
     # 2, 3 (mamori): requests per second and pagination, over TAXII.
     with mamori_server(store_a, SECRET_KEY, auth, log_path=workdir / "mamori-a.log") as server:
-        target = TaxiiTarget("mamori", f"{server.url}/taxii2/{API_ROOT}/", auth, server.pid)
+        target = TaxiiTarget("mamori", f"{server.url}/taxii2/{API_ROOT}/", auth, server.pid, server.log_path)
         results["request_rate"] = {"mamori": rate_suite(target, rate_collection, rate_object_id, sizes)}
         results["pagination"] = {"mamori": {}}
         for n in sorted(read_collections):
@@ -557,7 +571,7 @@ def run_benchmarks(
         auth_b = mamori_account(ctx)
         post_collection = new_collection(ctx, "taxii ingest")
     with mamori_server(store_b, SECRET_KEY, auth_b, log_path=workdir / "mamori-b.log") as server:
-        target = TaxiiTarget("mamori", f"{server.url}/taxii2/{API_ROOT}/", auth_b, server.pid)
+        target = TaxiiTarget("mamori", f"{server.url}/taxii2/{API_ROOT}/", auth_b, server.pid, server.log_path)
         log(f"mamori: POST {len(bodies)} envelopes of {sizes.envelope_objects:,} objects")
         results["ingest_taxii"] = {
             "mamori": post_envelopes(target, post_collection, bodies, budget_s=sizes.mamori_ingest_budget_s)
@@ -583,7 +597,7 @@ def request_rate_only(sizes: Sizes, workdir: Path, *, skip_medallion: bool) -> d
         service_ingest(ctx, rate_objs, sizes.envelope_objects, rate_collection)
     results: dict[str, Any] = {}
     with mamori_server(store, SECRET_KEY, auth, log_path=workdir / "mamori-requests.log") as server:
-        target = TaxiiTarget("mamori", f"{server.url}/taxii2/{API_ROOT}/", auth, server.pid)
+        target = TaxiiTarget("mamori", f"{server.url}/taxii2/{API_ROOT}/", auth, server.pid, server.log_path)
         results["request_rate"] = {"mamori": rate_suite(target, rate_collection, rate_object_id, sizes)}
     if not skip_medallion:
         rate_cid = str(uuid.uuid5(uuid.NAMESPACE_URL, "medallion-bench:rate"))
@@ -640,7 +654,7 @@ def medallion_suite(
     with medallion_server(
         config, workdir / "medallion-ingest.json", auth, log_path=workdir / "medallion-ingest.log"
     ) as server:
-        target = TaxiiTarget("medallion", f"{server.url}/{MEDALLION_API_ROOT}/", auth, server.pid)
+        target = TaxiiTarget("medallion", f"{server.url}/{MEDALLION_API_ROOT}/", auth, server.pid, server.log_path)
         log(
             f"medallion: POST envelopes of {sizes.envelope_objects:,} objects for at most "
             f"{sizes.medallion_ingest_budget_s:.0f} s"
@@ -690,7 +704,7 @@ def medallion_read_server(
     with medallion_server(
         config, workdir / f"medallion-{name}.json", auth, log_path=workdir / f"medallion-{name}.log"
     ) as server:
-        yield TaxiiTarget("medallion", f"{server.url}/{MEDALLION_API_ROOT}/", auth, server.pid)
+        yield TaxiiTarget("medallion", f"{server.url}/{MEDALLION_API_ROOT}/", auth, server.pid, server.log_path)
 
 
 def lookup_suite(sizes: Sizes, workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -758,7 +772,7 @@ def lookup_suite(sizes: Sizes, workdir: Path) -> tuple[dict[str, Any], dict[str,
             "cpu_p99_ms": percentile(cpu_samples, 99) * 1000,
         }
     with mamori_server(store_c, SECRET_KEY, auth, log_path=workdir / "mamori-c.log") as server:
-        target = TaxiiTarget("mamori", f"{server.url}/taxii2/{API_ROOT}/", auth, server.pid)
+        target = TaxiiTarget("mamori", f"{server.url}/taxii2/{API_ROOT}/", auth, server.pid, server.log_path)
         log(f"mamori: first page of the {added:,}-object collection, {sizes.first_page_requests} requests")
         first = first_page_latency(target, cid, sizes.first_page_limit, sizes.first_page_requests)
         first["collection_objects"] = added
@@ -883,10 +897,14 @@ def print_table(doc: dict[str, Any]) -> None:
     for kind, label in (("get_object", "GET one object"), ("get_objects_limit_1", "GET objects?limit=1")):
         m = r["request_rate"]["mamori"][kind]
         d = r["request_rate"]["medallion"][kind] if med else None
+        def rate_cell(x: dict[str, Any]) -> str:
+            failed = x.get("failed_requests") or 0
+            return f"{x['requests_per_s']:,.0f}" + (f" ({failed} failed)" if failed else "")
+
         table.add_row(
             f"{label}, {m['clients']} clients (req/s)",
-            f"{m['requests_per_s']:,.0f}",
-            f"{d['requests_per_s']:,.0f}" if d else "—",
+            rate_cell(m),
+            rate_cell(d) if d else "—",
             ratio(m["requests_per_s"], d and d["requests_per_s"]),
         )
         table.add_row(
