@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import multiprocessing
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests.stixgen import TS, indicator, malware, relationship, sid
 
 from mamori.bootstrap import Context, build_context
 from mamori.errors import InvalidInput
+from mamori.intel import bulk
 from mamori.intel.bulk import ingest_in_chunks
 from mamori.intel.model import TLP_GREEN, TLP_RED, Clearance, IngestReport, SearchQuery
 
@@ -96,11 +98,14 @@ def test_import_file_uses_worker_processes_for_large_bundles(any_ctx: Context, t
     path.write_text(json.dumps({"type": "bundle", "id": sid("bundle", 1), "objects": objects}))
     any_ctx.intel.import_chunk, any_ctx.intel.import_workers = 64, 2
     monkeypatch.setattr("mamori.intel.bulk.PARALLEL_FROM", 100)
+    spool = Path(bulk._spool_parent() or tempfile.gettempdir())
+    before = set(spool.glob("mamori-import-*"))
     assert gc.isenabled()
     report = any_ctx.intel.import_file(path)
     assert (report.received, report.added, report.invalid) == (300, 300, 0)
     assert any_ctx.intel.lookup("10.0.1.44", FULL)
     assert gc.isenabled()  # paused for the import only
+    assert set(spool.glob("mamori-import-*")) == before  # the workers' prepared chunks are gone
 
 
 def test_a_failed_import_turns_the_cycle_collector_back_on(any_ctx: Context, tmp_path: Path) -> None:
@@ -127,7 +132,6 @@ def test_a_worker_that_dies_leaves_the_rest_to_this_process(any_ctx: Context, mo
                                                              caplog: pytest.LogCaptureFixture) -> None:
     import os
 
-    from mamori.intel import bulk
 
     monkeypatch.setattr(bulk._Plan, "submit", lambda self, pool, k: pool.submit(os._exit, 1))
     report = ingest_in_chunks(any_ctx.intel, _mixed_input(), chunk=3, workers=1, parallel_from=0)

@@ -14,6 +14,7 @@ import logging
 import marshal
 import multiprocessing
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -52,29 +53,39 @@ def default_workers() -> int:
 _inherited: Sequence[Any] | None = None
 
 
-def _prepare_json(payload: bytes, offset: int, fallback_version: str,
-                  markings: Mapping[str, dict[str, Any]]) -> bytes:
-    """Worker side: one chunk as JSON → rows and problems, packed (see ``_unpack``)."""
-    return _pack(prepare_objects(orjson.loads(payload), fallback_version=fallback_version, offset=offset,
-                                 known_markings=markings))
+def _prepare_json(spool: str, payload: bytes, offset: int, fallback_version: str,
+                  markings: Mapping[str, dict[str, Any]]) -> str:
+    """Worker side: one chunk as JSON → rows and problems, packed into a file of ``spool`` (see ``_unpack``)."""
+    return _pack(spool, offset, prepare_objects(orjson.loads(payload), fallback_version=fallback_version,
+                                                offset=offset, known_markings=markings))
 
 
-def _prepare_inherited(start: int, end: int, fallback_version: str, markings: Mapping[str, dict[str, Any]]) -> bytes:
+def _prepare_inherited(spool: str, start: int, end: int, fallback_version: str,
+                       markings: Mapping[str, dict[str, Any]]) -> str:
     """Worker side, forked: objects ``start:end`` of the inherited input → rows and problems, packed."""
     if _inherited is None:
         raise RuntimeError("this worker was not forked from an import")
-    return _pack(prepare_objects(_inherited[start:end], fallback_version=fallback_version, offset=start,
-                                 known_markings=markings))
+    return _pack(spool, start, prepare_objects(_inherited[start:end], fallback_version=fallback_version,
+                                               offset=start, known_markings=markings))
 
 
-def _pack(prepared: Prepared) -> bytes:
+def _pack(spool: str, offset: int, prepared: Prepared) -> str:
+    """Rows are tuples of str, int and None: marshal writes and reads them faster than pickle handles named
+    tuples. They go through a file rather than the pool's pipe: a busy writer would otherwise keep the worker
+    waiting until it reads the pipe (64 KiB at a time, each read needing the interpreter lock)."""
     rows, problems = prepared
-    # Rows are tuples of str, int and None: marshal writes and reads them faster than pickle handles named tuples.
-    return marshal.dumps(([(i, tuple(r)) for i, r in rows], [(p.index, p.object_id, p.reason) for p in problems]))
+    packed = marshal.dumps(([(i, tuple(r)) for i, r in rows], [(p.index, p.object_id, p.reason) for p in problems]))
+    path = os.path.join(spool, f"chunk-{offset}")
+    with open(path, "wb") as f:
+        f.write(packed)
+    return path
 
 
-def _unpack(packed: bytes) -> Prepared:
-    rows, problems = marshal.loads(packed)  # noqa: S302 - bytes from our own worker process, never from input
+def _unpack(path: str) -> Prepared:
+    with open(path, "rb") as f:
+        packed = f.read()
+    os.unlink(path)
+    rows, problems = marshal.loads(packed)  # noqa: S302 - written by our own worker process, never from input
     return [(i, _as_row(r)) for i, r in rows], [Problem(*p) for p in problems]
 
 
@@ -93,6 +104,11 @@ def _input_markings(objects: Sequence[Any]) -> dict[str, dict[str, Any]]:
                 continue
             found[str(obj["id"])] = obj
     return found
+
+
+def _spool_parent() -> str | None:
+    """Prepared chunks pass through memory where the system offers a RAM file system."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None  # noqa: S108
 
 
 def _start_method() -> multiprocessing.context.BaseContext:
@@ -146,7 +162,9 @@ def ingest_in_chunks(
             if plan.inherit:
                 _inherited = objects  # the workers are forked at the first submit, after this
             try:
-                with ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=gc.disable) as pool:
+                with (tempfile.TemporaryDirectory(prefix="mamori-import-", dir=_spool_parent()) as spool,
+                      ProcessPoolExecutor(max_workers=n_workers, mp_context=context, initializer=gc.disable) as pool):
+                    plan.spool = spool
                     plan.run(pool, n_workers, transaction)
             except BrokenProcessPool as e:
                 # A worker could not start or died (a script without a ``__main__`` guard, memory): what is not
@@ -174,6 +192,7 @@ class _Plan:
         self.reports: list[IngestReport] = []
         self.written = 0  # chunks written so far
         self.inherit = False  # whether the workers were forked with the input (else chunks travel as JSON)
+        self.spool = ""  # where workers leave prepared chunks
 
     def _part(self, k: int) -> Sequence[Any]:
         return self.objects[self.starts[k]:self.starts[k] + self.chunk]
@@ -182,12 +201,13 @@ class _Plan:
         return prepare_objects(self._part(k), fallback_version=self.now, offset=self.starts[k],
                                known_markings=self.markings)
 
-    def submit(self, pool: ProcessPoolExecutor, k: int) -> Future[bytes]:
+    def submit(self, pool: ProcessPoolExecutor, k: int) -> Future[str]:
         start = self.starts[k]
         if self.inherit:
-            return pool.submit(_prepare_inherited, start, min(start + self.chunk, len(self.objects)), self.now,
-                               self.markings)
-        return pool.submit(_prepare_json, orjson.dumps(list(self._part(k))), start, self.now, self.markings)
+            return pool.submit(_prepare_inherited, self.spool, start, min(start + self.chunk, len(self.objects)),
+                               self.now, self.markings)
+        return pool.submit(_prepare_json, self.spool, orjson.dumps(list(self._part(k))), start, self.now,
+                           self.markings)
 
     def write(self, done: Sequence[tuple[int, Prepared]]) -> None:
         """Prepared chunks, consecutive and in order, in one transaction."""
@@ -208,7 +228,7 @@ class _Plan:
         n = len(self.starts)
         per_write = max(1, transaction // self.chunk)
         ahead = workers + 2 * per_write  # chunks out at the workers, so they stay busy while this process writes
-        futures: dict[int, Future[bytes]] = {}
+        futures: dict[int, Future[str]] = {}
         ready: dict[int, Prepared] = {}
         submitted = written = 0
         while written < n:
