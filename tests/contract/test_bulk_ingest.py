@@ -132,7 +132,6 @@ def test_a_worker_that_dies_leaves_the_rest_to_this_process(any_ctx: Context, mo
                                                              caplog: pytest.LogCaptureFixture) -> None:
     import os
 
-
     monkeypatch.setattr(bulk._Plan, "submit", lambda self, pool, k: pool.submit(os._exit, 1))
     report = ingest_in_chunks(any_ctx.intel, _mixed_input(), chunk=3, workers=1, parallel_from=0)
     # a marking, seven indicators, a later version, the malware and the relationship
