@@ -150,8 +150,26 @@ TIMESTAMP_PROPERTIES: Final = frozenset(
 # --------------------------------------------------------------------------------------------------
 
 
+# Checked identifiers and timestamps, by text: a bundle names the same markings, identities and targets, and often
+# the same instants, again and again. Bounded: emptied when full.
+_MEMO_LIMIT = 1 << 16
+_id_types: dict[str, str] = {}
+_timestamp_keys: dict[str, str] = {}
+
+
 def _timestamp_key(text: object, name: str) -> str:
     """A key that sorts as the instant does (fraction padded to nanoseconds); _Invalid if no timestamp."""
+    key = _timestamp_keys.get(text) if type(text) is str else None
+    if key is not None:
+        return key
+    key = _timestamp_key_of(text, name)
+    if len(_timestamp_keys) >= _MEMO_LIMIT:
+        _timestamp_keys.clear()
+    _timestamp_keys[text] = key  # type: ignore[index]  # a str: _timestamp_key_of accepted it
+    return key
+
+
+def _timestamp_key_of(text: object, name: str) -> str:
     if not isinstance(text, str):
         raise _Invalid(f"'{name}' must be a timestamp string")
     match = _TIMESTAMP.match(text)
@@ -191,12 +209,18 @@ def _string_list(value: object, name: str) -> None:
 
 
 def _id_type(value: object, name: str) -> str:
+    kind = _id_types.get(value) if type(value) is str else None
+    if kind is not None:
+        return kind
     if not isinstance(value, str):
         raise _Invalid(f"'{name}' must be an identifier string")
     match = _ID.match(value)
     if match is None:
         raise _Invalid(f"'{name}' is not a STIX identifier (<type>--<lowercase RFC 4122 UUID>): {value!r}")
-    return match.group(1)
+    if len(_id_types) >= _MEMO_LIMIT:
+        _id_types.clear()
+    kind = _id_types[value] = match.group(1)
+    return kind
 
 
 def _reference(*allowed: str) -> Callable[[object, str], None]:

@@ -312,3 +312,26 @@ def test_both_paths_agree_on_mutated_objects(base: dict[str, Any], changes: list
         except InvalidInput:
             verdicts.append(False)
     assert verdicts[0] == verdicts[1], obj
+
+
+def test_remembered_identifiers_and_timestamps_stay_bounded_and_never_excuse_bad_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mamori.intel import validate as v
+
+    monkeypatch.setattr(v, "_MEMO_LIMIT", 4)
+    monkeypatch.setattr(v, "_id_types", {})
+    monkeypatch.setattr(v, "_timestamp_keys", {})
+    for i in range(10):
+        uid = f"indicator--{i:08d}-0000-4000-8000-000000000000"
+        assert v._id_type(uid, "id") == "indicator"
+        assert v._id_type(uid, "id") == "indicator"  # the remembered answer is the same
+        stamp = f"2026-01-0{i % 9 + 1}T00:00:00.5Z"
+        assert v._timestamp_key(stamp, "created") == f"2026-01-0{i % 9 + 1}T00:00:00500000000"
+        assert len(v._id_types) <= 4 and len(v._timestamp_keys) <= 4
+    for _ in range(2):  # refused every time, never remembered
+        with pytest.raises(v._Invalid):
+            v._id_type("indicator--not-a-uuid", "id")
+        with pytest.raises(v._Invalid):
+            v._timestamp_key("2026-02-30T00:00:00Z", "created")
+    assert "indicator--not-a-uuid" not in v._id_types and "2026-02-30T00:00:00Z" not in v._timestamp_keys
