@@ -7,6 +7,7 @@ import gc
 import json
 import multiprocessing
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,8 @@ def test_import_file_uses_worker_processes_for_large_bundles(any_ctx: Context, t
     assert any_ctx.intel.lookup("10.0.1.44", FULL)
     assert gc.isenabled()  # paused for the import only
     assert set(spool.glob("mamori-import-*")) == before  # the workers' prepared chunks are gone
+    # its log checkpointed, the import leaves no thread behind: the next one may fork its workers
+    assert not any(t.name == "mamori-sqlite-checkpoint" for t in threading.enumerate())
 
 
 def test_a_failed_import_turns_the_cycle_collector_back_on(any_ctx: Context, tmp_path: Path) -> None:

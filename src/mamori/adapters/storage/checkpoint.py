@@ -30,6 +30,7 @@ class Checkpointer:
         self._asked = 0  # pokes so far
         self._done = 0  # pokes covered by a finished checkpoint
         self._stopping = False
+        self._leave = False  # end the thread as soon as it is idle (after settle)
         self.checkpoints = 0  # checkpoints run (for tests and diagnostics)
 
     def poke(self) -> None:
@@ -38,6 +39,7 @@ class Checkpointer:
             if self._stopping:
                 return
             self._asked += 1
+            self._leave = False
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="mamori-sqlite-checkpoint", daemon=True)
                 self._thread.start()
@@ -45,7 +47,8 @@ class Checkpointer:
                 self._wake.notify()
 
     def settle(self, timeout: float = 60.0) -> bool:
-        """Wait until every poke so far is covered by a finished checkpoint; False on timeout."""
+        """Wait until every poke so far is covered by a finished checkpoint, and let the thread end (a process
+        that forks workers next is better off without it); False on timeout."""
         deadline = time.monotonic() + timeout
         with self._lock:
             target = self._asked
@@ -54,7 +57,12 @@ class Checkpointer:
                 if left <= 0:
                     return False
                 self._wake.wait(left)
-            return self._done >= target
+            self._leave = True
+            self._wake.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return True
 
     def stop(self) -> None:
         with self._lock:
@@ -70,7 +78,7 @@ class Checkpointer:
             conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             while True:
                 with self._lock:
-                    if self._done >= self._asked and not self._stopping:
+                    if self._done >= self._asked and not (self._stopping or self._leave):
                         self._wake.wait(IDLE_EXIT_S)
                     if self._done >= self._asked:  # idle for a while, or stopping with nothing left
                         self._thread = None
