@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from mamori.bootstrap import Context
 from mamori.errors import PermissionDenied, Unauthenticated
@@ -54,7 +55,9 @@ async def authenticate(request: Request) -> Principal:
                 if principal.user.username != username:
                     raise Unauthenticated("token does not belong to this user")
             else:
-                principal = ctx.identity.authenticate_password(username, password, via="basic")
+                # Argon2 takes tens of milliseconds of CPU by design: off the event loop, so other requests go on.
+                principal = await run_in_threadpool(ctx.identity.authenticate_password, username, password,
+                                                    via="basic")
         else:
             raise Unauthenticated("unsupported Authorization scheme; use Bearer or Basic")
     else:

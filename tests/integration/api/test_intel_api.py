@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,10 +48,24 @@ def test_wrong_and_revoked_tokens_are_refused(ctx: Context, client: TestClient) 
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
-def test_basic_auth_with_password(ctx: Context, client: TestClient) -> None:
+def test_basic_auth_with_password(ctx: Context, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx.identity.create_user("bob", "analyst", password="correct horse battery")
+    checked_on_loop: list[bool] = []
+    original = ctx.identity.authenticate_password
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            checked_on_loop.append(True)
+        except RuntimeError:
+            checked_on_loop.append(False)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ctx.identity, "authenticate_password", spy)
     assert client.get("/api/v1/me", auth=("bob", "correct horse battery")).status_code == 200
     assert client.get("/api/v1/me", auth=("bob", "wrong password!!")).status_code == 401
+    # the password hash is checked in a worker thread, never on the event loop that serves other requests
+    assert checked_on_loop == [False, False]
 
 
 def test_partner_sees_only_its_clearance(ctx: Context, client: TestClient) -> None:
