@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Connection,
     and_,
@@ -162,6 +163,12 @@ class SqlIntelStore:
             return
         mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608 - table and column names come from the schema, values are bound
+        if not self._sqlite:
+            # Flags are built as 1/0 (SQLite binds plain integers fastest); PostgreSQL's boolean wants booleans.
+            flags = {i for i, name in enumerate(columns) if isinstance(table.c[name].type, Boolean)}
+            if flags:
+                rows = [tuple(bool(v) if i in flags and v is not None else v for i, v in enumerate(row))
+                        for row in rows]
         self.conn.exec_driver_sql(sql, list(rows))
 
     _OBJECT_COLUMNS = (
