@@ -39,7 +39,25 @@ def user_list() -> None:
     """List users."""
     with context() as ctx:
         for u in ctx.identity.users():
-            out.print(f"{u.username}\t{u.role.value}\t{u.organisation_id or '-'}\t{u.locale}", highlight=False)
+            state = "active" if u.active else "disabled"
+            out.print(f"{u.username}\t{u.role.value}\t{u.organisation_id or '-'}\t{u.locale}\t{state}",
+                      highlight=False)
+
+
+@user_app.command("disable")
+def user_disable(username: str = typer.Option(..., "--username", "-u")) -> None:
+    """Disable an account: no more logins, its web sessions end and its API tokens stop working."""
+    with context() as ctx:
+        ctx.identity.set_active(username, False)
+    out.print(_("disabled {username}", username=username))
+
+
+@user_app.command("enable")
+def user_enable(username: str = typer.Option(..., "--username", "-u")) -> None:
+    """Enable a disabled account again (its unrevoked API tokens work again)."""
+    with context() as ctx:
+        ctx.identity.set_active(username, True)
+    out.print(_("enabled {username}", username=username))
 
 
 @user_app.command("set-password")

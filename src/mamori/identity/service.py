@@ -187,6 +187,20 @@ class IdentityService:
         with self.db.begin() as conn:
             self._store(conn).set_password(user.id, hash_password(password), self._now())
 
+    def set_active(self, username: str, active: bool) -> User:
+        """Disable an account (it can no longer log in, its web sessions end and its API tokens stop working at
+        once in this process, within the token cache's few seconds in others) or enable it again (its tokens
+        that were not revoked work again)."""
+        user = self.user(username)
+        with self.db.begin() as conn:
+            st = self._store(conn)
+            st.set_active(user.id, active)
+            if not active:
+                st.delete_sessions_of(user.id)
+        if not active:
+            self.forget_tokens()
+        return self.user(user.id)
+
     def set_locale(self, user_id: str, locale: str) -> None:
         if locale not in LOCALES:
             raise InvalidInput(f"unknown locale {locale!r}", where="locale")

@@ -53,6 +53,20 @@ def test_user_and_token_creation(env: Path) -> None:
     assert r.exit_code == 0 and r.output.strip().startswith("mamori_")
 
 
+def test_disabling_and_enabling_a_user(env: Path) -> None:
+    assert runner.invoke(app, ["user", "create", "--username", "bob", "--role", "analyst"]).exit_code == 0
+    r = runner.invoke(app, ["user", "disable", "--username", "bob"])
+    assert r.exit_code == 0 and "disabled bob" in r.output
+    listed = runner.invoke(app, ["user", "list"]).output
+    assert any(line.startswith("bob") and line.endswith("disabled") for line in listed.splitlines())
+    r = runner.invoke(app, ["user", "enable", "--username", "bob"])
+    assert r.exit_code == 0 and "enabled bob" in r.output
+    listed = runner.invoke(app, ["user", "list"]).output
+    assert any(line.startswith("bob") and line.endswith("active") for line in listed.splitlines())
+    r = runner.invoke(app, ["user", "disable", "--username", "ghost"])
+    assert r.exit_code == 1 and "no user 'ghost'" in r.output
+
+
 def test_failures_give_one_line_reason_and_non_zero_exit(env: Path) -> None:
     r = runner.invoke(app, ["user", "create", "--username", "x y", "--role", "analyst"])
     assert r.exit_code == 1

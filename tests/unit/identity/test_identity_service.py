@@ -103,6 +103,27 @@ def test_closed_sessions_are_gone(ctx: Context) -> None:
         ctx.identity.resolve_session(sid)
 
 
+def test_a_disabled_account_loses_every_way_in_at_once_and_enabling_restores_it(ctx: Context) -> None:
+    ctx.identity.create_user("alice", "analyst", password="correct horse battery")
+    secret = ctx.identity.issue_token("alice").secret
+    assert ctx.identity.authenticate_token(secret).user.username == "alice"  # now in the token cache
+    sid, _ = ctx.identity.open_session(ctx.identity.authenticate_password("alice", "correct horse battery"))
+    assert not ctx.identity.set_active("alice", False).active
+    with pytest.raises(Unauthenticated):
+        ctx.identity.authenticate_password("alice", "correct horse battery")
+    with pytest.raises(Unauthenticated):
+        ctx.identity.authenticate_token(secret)  # the cached verification is gone with it
+    with pytest.raises(Unauthenticated):
+        ctx.identity.resolve_session(sid)
+    assert ctx.identity.set_active("alice", True).active
+    assert ctx.identity.authenticate_token(secret).user.username == "alice"  # its token was not revoked
+    assert ctx.identity.authenticate_password("alice", "correct horse battery").user.active
+    with pytest.raises(Unauthenticated):
+        ctx.identity.resolve_session(sid)  # ended sessions stay ended
+    with pytest.raises(NotFound):
+        ctx.identity.set_active("ghost", False)
+
+
 def test_a_cached_token_stops_working_when_it_expires(ctx: Context, clock: FixedClock) -> None:
     ctx.identity.create_user("alice", "analyst")
     issued = ctx.identity.issue_token("alice", ttl_days=1)

@@ -55,6 +55,24 @@ def test_every_ui_message_is_translated(locale: str) -> None:
     assert not missing, f"untranslated in {locale}: {missing}"
 
 
+def cli_messages() -> set[str | tuple[str, str]]:
+    found: set[str | tuple[str, str]] = set()
+    for path in sorted((SRC / "cli").glob("*.py")):
+        with path.open("rb") as f:
+            found.update(msg for _l, msg, _c, _ctx in extract("python", f, keywords=DEFAULT_KEYWORDS))
+    assert len(found) > 30
+    return found
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_every_cli_message_is_translated(locale: str) -> None:
+    entries = catalog(locale)
+    missing = [m for m in cli_messages() if not entries.get(m)]
+    assert not missing, f"untranslated in {locale}: {missing}"
+    for message in cli_messages():  # the CLI fills {name} placeholders: a translation keeps the same ones
+        assert set(re.findall(r"{(\w+)}", str(entries[message]))) == set(re.findall(r"{(\w+)}", str(message)))
+
+
 def test_translations_keep_their_placeholders() -> None:
     for msgid, text in catalog("ja").items():
         ids = msgid if isinstance(msgid, tuple) else (msgid,)

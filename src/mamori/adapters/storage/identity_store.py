@@ -88,6 +88,9 @@ class SqlIdentityStore:
     def set_locale(self, user_id: str, locale: str) -> None:
         self.conn.execute(update(users).where(users.c.id == user_id).values(locale=locale))
 
+    def set_active(self, user_id: str, active: bool) -> None:
+        self.conn.execute(update(users).where(users.c.id == user_id).values(active=active))
+
     # tokens
     def add_token(self, token: ApiToken, token_hash: str) -> None:
         self.conn.execute(
@@ -132,6 +135,9 @@ class SqlIdentityStore:
             return None
         m = row._mapping
         return WebSession(user_id=m["user_id"], csrf_token=m["csrf_token"], expires_at=m["expires_at"])
+
+    def delete_sessions_of(self, user_id: str) -> int:
+        return int(self.conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id)).rowcount)
 
     def delete_session(self, id_hash: str) -> None:
         self.conn.execute(delete(web_sessions).where(web_sessions.c.id_hash == id_hash))
