@@ -115,29 +115,25 @@ class SqlIntelStore:
             sql = sql.replace("?", "%s")
         return list(self.conn.exec_driver_sql(sql, tuple(params)))
 
+    def _objects_of(self, columns: str, stix_ids: Iterable[str], *, latest: bool = False) -> list[Any]:
+        """``columns`` of the stored versions (``latest``: the latest only) of these ids, in one statement."""
+        ids = set(stix_ids)
+        if not ids:
+            return []
+        sql = f"SELECT {columns} FROM stix_objects WHERE {self._in('stix_id')}"  # noqa: S608 - columns come from the code, values bound
+        return self._rows(sql + " AND is_latest" if latest else sql, self._set(ids))
+
     def existing_versions(self, stix_ids: Iterable[str]) -> dict[str, dict[str, tuple[int, str]]]:
         """stix_id → {version: (pk, content_hash)} for the given ids."""
         out: dict[str, dict[str, tuple[int, str]]] = {}
-        ids = set(stix_ids)
-        if not ids:
-            return out
-        for sid, ver, pk, h in self._rows(
-            f"SELECT stix_id, version, pk, content_hash FROM stix_objects WHERE {self._in('stix_id')}",  # noqa: S608 - fixed SQL, values bound
-            self._set(ids),
-        ):
+        for sid, ver, pk, h in self._objects_of("stix_id, version, pk, content_hash", stix_ids):
             out.setdefault(sid, {})[ver] = (pk, h)
         return out
 
     def restriction_of_ids(self, stix_ids: Iterable[str]) -> dict[str, tuple[int, bool]]:
         """How restricted each known id is when something links to it: (highest marked TLP of it and of what
         it links to, whether any of those is unmarked). Latest versions only."""
-        ids = set(stix_ids)
-        if not ids:
-            return {}
-        rows = self._rows(
-            f"SELECT stix_id, tlp, ref_tlp, ref_unmarked FROM stix_objects WHERE {self._in('stix_id')} AND is_latest",  # noqa: S608 - fixed SQL, values bound
-            self._set(ids),
-        )
+        rows = self._objects_of("stix_id, tlp, ref_tlp, ref_unmarked", stix_ids, latest=True)
         return {sid: (max(tlp, ref_tlp), tlp == UNMARKED or bool(ref_unmarked))
                 for sid, tlp, ref_tlp, ref_unmarked in rows}
 
@@ -212,13 +208,7 @@ class SqlIntelStore:
         """Recompute ``is_latest`` for these ids; returns stix_id → (pk, version) of the latest."""
         latest: dict[str, tuple[int, str]] = {}
         flagged: dict[int, bool] = {}
-        ids = set(stix_ids)
-        if not ids:
-            return latest
-        for sid, ver, pk, is_latest in self._rows(
-            f"SELECT stix_id, version, pk, is_latest FROM stix_objects WHERE {self._in('stix_id')}",  # noqa: S608 - fixed SQL, values bound
-            self._set(ids),
-        ):
+        for sid, ver, pk, is_latest in self._objects_of("stix_id, version, pk, is_latest", stix_ids):
             flagged[pk] = bool(is_latest)
             if sid not in latest or ver > latest[sid][1]:
                 latest[sid] = (pk, ver)
@@ -285,10 +275,8 @@ class SqlIntelStore:
             if not via_max:
                 return
             before = self.restriction_of_ids(via_max)
-            current = {sid: (int(rt), bool(ru)) for sid, rt, ru in self._rows(
-                f"SELECT stix_id, ref_tlp, ref_unmarked FROM stix_objects WHERE {self._in('stix_id')} AND is_latest",  # noqa: S608 - fixed SQL, values bound
-                self._set(via_max),
-            )}
+            current = {sid: (int(rt), bool(ru))
+                       for sid, rt, ru in self._objects_of("stix_id, ref_tlp, ref_unmarked", via_max, latest=True)}
             changed = {v: lv for v, lv in via_max.items()
                        if v in current and (lv[0] > current[v][0] or (lv[1] and not current[v][1]))}
             if not changed:
