@@ -1,10 +1,11 @@
 """Large imports in chunks: validation and row building (``prepare_objects``, pure CPU) run in worker processes
 while this process writes the chunks in order, one transaction each.
 
-Chunks travel to the workers as JSON (orjson writes and reads it faster than pickle handles nested dicts) and
-come back as rows. Writing in input order keeps the meaning of one call: the first of two different objects with
-the same id and version wins, later ones are reported, and a second import adds nothing. Marking definitions
-anywhere in the input count for every chunk, as they would in one batch.
+Forked workers (the command line) read their chunks from the input they inherit; spawned ones (a server) are sent
+them as JSON, which orjson writes and reads faster than pickle handles nested dicts. Rows come back marshalled,
+through files in a spool directory (see ``_pack``). Writing in input order keeps the meaning of one call: the
+first of two different objects with the same id and version wins, later ones are reported, and a second import
+adds nothing. Marking definitions anywhere in the input count for every chunk, as they would in one batch.
 """
 
 from __future__ import annotations
