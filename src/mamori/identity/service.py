@@ -5,9 +5,9 @@ does not yield usable credentials. Passwords use Argon2id.
 
 Token authentication is on the path of every API and TAXII call, so each process keeps the principals of tokens
 it has just verified for at most ``token_cache_s`` seconds (5 by default), keyed by the token's SHA-256, never the
-secret. A token revoked through this process stops working at once (the cache is emptied); one revoked by another
-process, or a user deactivated in the database, stops working within ``token_cache_s``. An expiry date is checked
-on every call, cached or not. ``token_cache_s=0`` turns the cache off.
+secret. A token revoked, or its user disabled (``set_active``), through this process stops working at once (the
+cache is emptied); through another process, within ``token_cache_s``. An expiry date is checked on every call,
+cached or not. ``token_cache_s=0`` turns the cache off.
 """
 
 from __future__ import annotations
